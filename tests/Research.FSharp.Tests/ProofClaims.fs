@@ -1,0 +1,1 @@
+module Research.FSharp.Tests.ProofClaims
