@@ -1,0 +1,20 @@
+namespace Research.Diffusion;
+
+/// <summary>
+/// expm1 and log1p with full relative precision near 0 (System.Math has neither, and double.ExpM1 is
+/// computed as Exp(x) - 1). Schedules need them: sigma^2 = 1 - exp(-B) must stay exact as t -> 0.
+/// </summary>
+internal static class Elementary
+{
+    public static double ExpM1(double x) => MathNet.Numerics.SpecialFunctions.ExponentialMinusOne(x);
+
+    /// <summary>log(1 + x) by Goldberg's correction: exact to a few ulps for all x &gt; -1.</summary>
+    public static double Log1P(double x)
+    {
+        var u = 1.0 + x;
+        return u == 1.0 ? x : Math.Log(u) * x / (u - 1.0);
+    }
+
+    /// <summary>log(1 + e^x) without overflow.</summary>
+    public static double Softplus(double x) => x > 0 ? x + Log1P(Math.Exp(-x)) : Log1P(Math.Exp(x));
+}

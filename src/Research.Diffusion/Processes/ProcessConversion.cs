@@ -1,0 +1,100 @@
+using MathNet.Numerics.LinearAlgebra;
+
+namespace Research.Diffusion;
+
+/// <summary>
+/// Processes with the same varsigma path are the same ODE up to scaling (PROC-08). A state (x, t) of
+/// one process corresponds to (x', t') of another with varsigma'(t') = varsigma(t) and
+/// x' = (alpha'(t') / alpha(t)) x; scores scale by the inverse factor.
+/// </summary>
+public static class ProcessConversion
+{
+    /// <summary>The time of <paramref name="to"/> with the same varsigma as <paramref name="from"/> at t.</summary>
+    public static double MatchingTime(NoiseProcess from, NoiseProcess to, double t) => to.TimeAtVarsigma(from.Varsigma(t));
+
+    /// <summary>(t', k) such that x' = k x is the state of <paramref name="to"/> at t' matching x at t.</summary>
+    public static (double Time, double Scale) Map(NoiseProcess from, NoiseProcess to, double t)
+    {
+        var tTo = MatchingTime(from, to, t);
+        return (tTo, to.Alpha(tTo) / from.Alpha(t));
+    }
+
+    /// <summary>Maps x of <paramref name="from"/> at t to the matching state of <paramref name="to"/>.</summary>
+    public static (Vector<double> X, double Time) MapState(NoiseProcess from, NoiseProcess to, Vector<double> x, double t)
+    {
+        var (tTo, scale) = Map(from, to, t);
+        return (scale * x, tTo);
+    }
+
+    /// <summary>
+    /// If x' = k x then p'(x') = p(x' / k) / k^d, so grad log p'(x') = grad log p(x) / k (PROC-07: with
+    /// k = 1/c the VP-form score is c times the original one).
+    /// </summary>
+    public static Vector<double> MapScore(Vector<double> score, double scale) => score / scale;
+
+    /// <summary>The VP normal form x^ = x / sqrt(alpha^2 + sigma^2) of any process (PROC-07).</summary>
+    public static NoiseProcess VpNormalForm(NoiseProcess process) => new VpNormalForm(process);
+
+    /// <summary>The VE normal form x^ = x / alpha, sigma^ = varsigma (PROC-08).</summary>
+    public static NoiseProcess VeNormalForm(NoiseProcess process) => new VeNormalForm(process);
+}
+
+/// <summary>
+/// alpha^ = alpha/c, sigma^ = sigma/c with c = sqrt(alpha^2 + sigma^2), on the same time axis (PROC-07).
+/// alpha^2 + sigma^2 = 1 makes it VP, and its derived g^2 is beta^ = d/dt log(1 + varsigma^2).
+/// </summary>
+public sealed class VpNormalForm(NoiseProcess process) : NoiseProcess
+{
+    public NoiseProcess Original { get; } = process;
+    public override string Name => $"VP form of {Original.Name}";
+    public override double TMax => Original.TMax;
+
+    /// <summary>c = sqrt(alpha^2 + sigma^2), so x^ = x / c.</summary>
+    public double Scale(double t) => Math.Sqrt(Square(Original.Alpha(t)) + Square(Original.Sigma(t)));
+
+    public override double Alpha(double t) => Original.Alpha(t) / Scale(t);
+    public override double Sigma(double t) => Original.Sigma(t) / Scale(t);
+
+    /// <summary>(alpha/c)' = sigma (alpha' sigma - alpha sigma') / c^3 = -Cross / c^3.</summary>
+    public override double AlphaPrime(double t) => -Cross(t) / Cube(Scale(t));
+
+    /// <summary>(sigma/c)' = alpha (alpha sigma' - sigma alpha') / c^3.</summary>
+    public override double SigmaPrime(double t) => Original.Alpha(t) * Cross(t) / (Original.Sigma(t) * Cube(Scale(t)));
+
+    /// <summary>sigma^2 = 1 - alpha^2 after normalisation, so (sigma^2)' = -2 alpha alpha'.</summary>
+    public override double SigmaSquaredPrime(double t) => -2.0 * Alpha(t) * AlphaPrime(t);
+
+    public override double TimeAtLogSnr(double logSnr) => Original.TimeAtLogSnr(logSnr);
+
+    /// <summary>sigma (alpha sigma' - sigma alpha') = alpha (sigma^2)'/2 - sigma^2 alpha', finite at sigma = 0.</summary>
+    double Cross(double t)
+    {
+        var sigma = Original.Sigma(t);
+        return 0.5 * Original.Alpha(t) * Original.SigmaSquaredPrime(t) - sigma * sigma * Original.AlphaPrime(t);
+    }
+
+    static double Square(double x) => x * x;
+    static double Cube(double x) => x * x * x;
+}
+
+/// <summary>alpha^ = 1, sigma^ = varsigma = sigma/alpha, on the same time axis (PROC-08).</summary>
+public sealed class VeNormalForm(NoiseProcess process) : NoiseProcess
+{
+    public NoiseProcess Original { get; } = process;
+    public override string Name => $"VE form of {Original.Name}";
+    public override double TMax => Original.TMax;
+
+    public override double Alpha(double t) => 1.0;
+    public override double AlphaPrime(double t) => 0.0;
+    public override double Sigma(double t) => Original.Varsigma(t);
+    public override double SigmaPrime(double t) => 0.5 * SigmaSquaredPrime(t) / Sigma(t);
+
+    /// <summary>(varsigma^2)' = g^2 / alpha^2 by PROC-02, finite at t = 0 where varsigma' is not.</summary>
+    public override double SigmaSquaredPrime(double t)
+    {
+        var alpha = Original.Alpha(t);
+        return Original.DiffusionSquared(t) / (alpha * alpha);
+    }
+
+    public override double TimeAtLogSnr(double logSnr) => Original.TimeAtLogSnr(logSnr);
+}

@@ -1,0 +1,60 @@
+namespace Research.Diffusion;
+
+/// <summary>
+/// VE with geometric noise (Song et al.), shifted so that sigma(0) = 0 (F6 VE-geo):
+/// alpha = 1, sigma^2 = sigmaMin^2 ((sigmaMax/sigmaMin)^(2t) - 1).
+/// </summary>
+public sealed class VeGeometric(double sigmaMin = 0.01, double sigmaMax = 50.0) : NoiseProcess
+{
+    public double SigmaMin { get; } = sigmaMin;
+    public double SigmaMax { get; } = sigmaMax;
+    public override string Name => "VE-geometric";
+
+    double LogRatio => Math.Log(SigmaMax / SigmaMin);
+
+    public override double Alpha(double t) => 1.0;
+    public override double AlphaPrime(double t) => 0.0;
+    public override double Sigma(double t) => SigmaMin * Math.Sqrt(Elementary.ExpM1(2.0 * t * LogRatio));
+
+    /// <summary>+inf at t = 0, where sigma ~ sqrt(t).</summary>
+    public override double SigmaPrime(double t) => 0.5 * SigmaSquaredPrime(t) / Sigma(t);
+
+    public override double SigmaSquaredPrime(double t) => 2.0 * SigmaMin * SigmaMin * LogRatio * Math.Exp(2.0 * t * LogRatio);
+
+    /// <summary>sigma^2 = exp(-lambda) solved for t.</summary>
+    public override double TimeAtLogSnr(double logSnr) =>
+        Elementary.Log1P(Math.Exp(-logSnr) / (SigmaMin * SigmaMin)) / (2.0 * LogRatio);
+}
+
+/// <summary>
+/// The EDM process of Karras et al. (2022): alpha = 1, sigma = t, so g^2 = 2t (F6 EDM); t runs up to
+/// sigmaMax (80 in EDM), and t is the noise level itself.
+/// </summary>
+public sealed class Edm(double sigmaMax = 80.0) : NoiseProcess
+{
+    public override string Name => "EDM";
+    public override double TMax => sigmaMax;
+
+    public override double Alpha(double t) => 1.0;
+    public override double AlphaPrime(double t) => 0.0;
+    public override double Sigma(double t) => t;
+    public override double SigmaPrime(double t) => 1.0;
+    public override double TimeAtLogSnr(double logSnr) => Math.Exp(-0.5 * logSnr);
+}
+
+/// <summary>
+/// Rectified flow / linear interpolation (Liu et al. 2022; Lipman et al. 2022 in the opposite time
+/// direction): alpha = 1 - t, sigma = t. f = -1/(1 - t) and g^2 = 2t/(1 - t) diverge at t = 1 (PROC-06).
+/// </summary>
+public sealed class RectifiedFlow : NoiseProcess
+{
+    public override string Name => "RF";
+
+    public override double Alpha(double t) => 1.0 - t;
+    public override double AlphaPrime(double t) => -1.0;
+    public override double Sigma(double t) => t;
+    public override double SigmaPrime(double t) => 1.0;
+
+    /// <summary>varsigma = t/(1 - t), so t = varsigma/(1 + varsigma) = sigmoid(-lambda/2).</summary>
+    public override double TimeAtLogSnr(double logSnr) => 1.0 / (1.0 + Math.Exp(0.5 * logSnr));
+}
