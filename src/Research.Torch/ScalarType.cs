@@ -1,0 +1,41 @@
+namespace Research.Torch;
+
+/// <summary>Element types. The values are libtorch's own (c10::ScalarType), stable across 1.x and 2.x.</summary>
+public enum ScalarType
+{
+    UInt8 = 0,
+    Int32 = 3,
+    Int64 = 4,
+    Float32 = 6,
+    Float64 = 7,
+    Bool = 11,
+}
+
+public enum DeviceType
+{
+    CPU = 0,
+    CUDA = 1,
+}
+
+/// <summary>Where a tensor lives: <c>cpu</c> or <c>cuda:N</c>.</summary>
+public readonly record struct Device(DeviceType type, int index = 0)
+{
+    public static readonly Device CPU = new(DeviceType.CPU);
+    public static readonly Device CUDA = new(DeviceType.CUDA);
+
+    /// <summary>Parses "cpu", "cuda" or "cuda:1".</summary>
+    public static Device Parse(string spec)
+    {
+        var parts = spec.Trim().ToLowerInvariant().Split(':');
+        var type = parts[0] switch
+        {
+            "cpu" => DeviceType.CPU,
+            "cuda" => DeviceType.CUDA,
+            _ => throw new ArgumentException($"unknown device '{spec}': expected cpu, cuda or cuda:N"),
+        };
+        int index = parts.Length > 1 ? int.Parse(parts[1]) : 0;
+        return new Device(type, index);
+    }
+
+    public override string ToString() => type == DeviceType.CPU ? "cpu" : $"cuda:{index}";
+}

@@ -1,0 +1,26 @@
+namespace Research.Torch;
+
+/// <summary>
+/// Process-wide engine settings, fixed when the native library loads. Defaults are chosen for speed
+/// on small machines; each can be overridden by an environment variable:
+/// <list type="bullet">
+/// <item><c>RESEARCH_TORCH_THREADS=N</c>: libtorch's intra-op threads (default: all cores; libtorch
+/// itself would size its pool from what the VM reports, often 1). <see cref="torch.set_num_threads"/>
+/// changes it later.</item>
+/// <item><c>RESEARCH_TORCH_MALLOC=default</c>: keep glibc's allocator defaults. Otherwise freed tensor
+/// memory stays in the heap (mallopt M_MMAP_MAX=0, a 1 GiB trim threshold) instead of going back
+/// to the kernel and page-faulting in again every training step.</item>
+/// <item><c>OMP_WAIT_POLICY</c>: set to PASSIVE unless given, so OpenMP and OpenBLAS threads do
+/// not spin against each other.</item>
+/// </list>
+/// </summary>
+public static class Settings
+{
+    public static int Threads =>
+        int.TryParse(Environment.GetEnvironmentVariable("RESEARCH_TORCH_THREADS"), out var n) && n > 0
+            ? n
+            : Environment.ProcessorCount;
+
+    public static bool KeepFreedMemory =>
+        !string.Equals(Environment.GetEnvironmentVariable("RESEARCH_TORCH_MALLOC"), "default", StringComparison.OrdinalIgnoreCase);
+}
