@@ -2,7 +2,7 @@ namespace Research.Torch;
 
 public static partial class torch
 {
-    public static unsafe class autograd
+    public static unsafe partial class autograd
     {
         /// <summary>
         /// Gradients of the outputs with respect to the inputs, as PyTorch's torch.autograd.grad. With

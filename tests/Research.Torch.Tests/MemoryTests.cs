@@ -1,0 +1,116 @@
+using System.Diagnostics;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Research.Torch.Tests;
+
+/// <summary>Loops inside dispose scopes keep a flat resident memory; tensors outside scopes are freed by
+/// their finalizers.</summary>
+public class MemoryTests(ITestOutputHelper output)
+{
+    private static long ResidentBytes()
+    {
+        foreach (var line in File.ReadLines("/proc/self/status"))
+            if (line.StartsWith("VmRSS:"))
+                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+        throw new InvalidOperationException("no VmRSS in /proc/self/status");
+    }
+
+    [Fact]
+    public void A_million_small_ops_in_scopes_keep_memory_flat()
+    {
+        var a = torch.ones([4, 4]);
+        var b = torch.ones([4, 4]);
+        long live = Tensor.LiveCount;
+        void Run(int iterations)
+        {
+            for (int i = 0; i < iterations; i++)
+            {
+                using var scope = torch.NewDisposeScope();
+                var c = a * b + 1.0;
+                var d = (c - a).relu();
+                var e = d.sum();
+                _ = e;
+            }
+        }
+        Run(20_000);  // warm up allocator pools and JIT
+        long before = ResidentBytes();
+        Run(250_000);  // 4 ops each: a million ops
+        long after = ResidentBytes();
+        output.WriteLine($"resident before {before >> 20} MiB, after {after >> 20} MiB");
+        Assert.Equal(live, Tensor.LiveCount);
+        // A leak of one 64-byte tensor per op would add 64 MB; 16 MiB allows for GC heap growth.
+        Assert.True(after - before < 16L << 20, $"resident memory grew by {(after - before) >> 20} MiB");
+        a.Dispose();
+        b.Dispose();
+    }
+
+    [Fact]
+    public void Thousands_of_large_ops_in_scopes_keep_memory_flat()
+    {
+        var w = torch.randn([256, 256]);
+        long live = Tensor.LiveCount;
+        void Run(int iterations)
+        {
+            for (int i = 0; i < iterations; i++)
+            {
+                using var scope = torch.NewDisposeScope();
+                var x = torch.randn([512, 256]);
+                var y = x.matmul(w).tanh().matmul(w.T).sum(0);  // 512 KiB intermediates
+                _ = y;
+            }
+        }
+        Run(200);
+        long before = ResidentBytes();
+        Run(3000);
+        long after = ResidentBytes();
+        output.WriteLine($"resident before {before >> 20} MiB, after {after >> 20} MiB");
+        Assert.Equal(live, Tensor.LiveCount);
+        // Leaking one 512 KiB tensor per iteration would add 1.5 GiB; 64 MiB is allocator slack.
+        Assert.True(after - before < 64L << 20, $"resident memory grew by {(after - before) >> 20} MiB");
+        w.Dispose();
+    }
+
+    [Fact]
+    public void Tensors_outside_scopes_are_freed_by_finalizers()
+    {
+        long live = Tensor.LiveCount;
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        static void Abandon()
+        {
+            for (int i = 0; i < 10_000; i++) _ = torch.ones([8]) * 2.0;
+        }
+        Abandon();
+        Assert.True(Tensor.LiveCount >= live);  // some may already be collected
+        for (int i = 0; i < 5 && Tensor.LiveCount > live; i++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+        }
+        Assert.Equal(live, Tensor.LiveCount);
+    }
+
+    [Fact]
+    public void Moved_results_survive_their_scope_and_the_rest_is_freed()
+    {
+        long live = Tensor.LiveCount;
+        Tensor kept;
+        using (var outer = torch.NewDisposeScope())
+        {
+            Tensor fromInner;
+            using (var inner = torch.NewDisposeScope())
+            {
+                var t = torch.ones([3]) * 2.0 + 1.0;
+                fromInner = t.MoveToOuterScope();
+                Assert.Equal(2, inner.Count);  // ones and the intermediate product; `t` moved out
+            }
+            Assert.False(fromInner.IsDisposed);
+            Assert.Equal(live + 1, Tensor.LiveCount);
+            kept = (fromInner * 2.0).MoveToOuterScope();
+        }
+        Assert.Equal(live + 1, Tensor.LiveCount);
+        using (var total = kept.sum()) Assert.Equal(18.0, total.ToDouble());
+        kept.Dispose();
+        Assert.Equal(live, Tensor.LiveCount);
+    }
+}
