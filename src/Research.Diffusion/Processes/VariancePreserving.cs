@@ -74,8 +74,9 @@ public sealed class VpCosine(double offset = 0.008) : VariancePreserving
     public override double Beta(double t) => Math.PI / (1.0 + Offset) * Math.Tan(Theta(t));
     public override double IntegratedBeta(double t) => 2.0 * (Math.Log(Math.Cos(Theta(0.0))) - Math.Log(Math.Cos(Theta(t))));
 
+    /// <summary>theta(t) = acos(cos(theta(0)) exp(-B/2)); clamped at 0, where acos rounding could give -1e-18.</summary>
     public override double TimeAtIntegratedBeta(double integratedBeta) =>
-        Math.Acos(Math.Cos(Theta(0.0)) * Math.Exp(-0.5 * integratedBeta)) * 2.0 * (1.0 + Offset) / Math.PI - Offset;
+        Math.Max(0.0, Math.Acos(Math.Cos(Theta(0.0)) * Math.Exp(-0.5 * integratedBeta)) * 2.0 * (1.0 + Offset) / Math.PI - Offset);
 }
 
 /// <summary>

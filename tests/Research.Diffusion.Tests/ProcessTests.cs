@@ -1,0 +1,146 @@
+using Research.Diffusion;
+using static Research.Diffusion.Tests.Fixtures;
+
+namespace Research.Diffusion.Tests;
+
+public class ProcessTests
+{
+    // [D] (section 0.3, corrected in 15.1): every hand-written derivative against central differences.
+    [Theory, MemberData(nameof(ProcessNames), MemberType = typeof(Fixtures))]
+    public void PROC02_AlphaPrime_SigmaPrime_match_finite_differences(string name)
+    {
+        var p = Processes[name];
+        foreach (var t in Times)
+        {
+            AssertDerivative(p.Alpha, p.AlphaPrime(t), t, p.TMax, $"{name} alpha'");
+            AssertDerivative(p.Sigma, p.SigmaPrime(t), t, p.TMax, $"{name} sigma'");
+            AssertDerivative(s => p.Sigma(s) * p.Sigma(s), p.SigmaSquaredPrime(t), t, p.TMax, $"{name} (sigma^2)'");
+        }
+    }
+
+    // PROC-02: f = alpha'/alpha, g^2 = alpha^2 (sigma^2/alpha^2)', both against FD of the closed forms.
+    // f is checked as the FD of alpha(s)/alpha(t), not of log alpha: where alpha ~ 1 (VE forms near t = 0),
+    // log alpha ~ 0 hides the rounding of alpha from the [D] scale max(|f'|, |f|/delta).
+    [Theory, MemberData(nameof(ProcessNames), MemberType = typeof(Fixtures))]
+    public void PROC02_Drift_and_DiffusionSquared_match_finite_differences(string name)
+    {
+        var p = Processes[name];
+        foreach (var t in Times)
+        {
+            var alpha = p.Alpha(t);
+            AssertDerivative(s => p.Alpha(s) / alpha, p.Drift(t), t, p.TMax, $"{name} f");
+            var alpha2 = alpha * alpha;
+            AssertDerivative(s => alpha2 * Math.Pow(p.Varsigma(s), 2), p.DiffusionSquared(t), t, p.TMax, $"{name} g^2");
+            Assert.True(p.DiffusionSquared(t) > 0, $"{name}: g^2 > 0 at t={t}");
+        }
+    }
+
+    // PROC-03: lambda' = -g^2/sigma^2 against FD of lambda (the code's LogSnrPrime is the formula; FD is independent).
+    [Theory, MemberData(nameof(ProcessNames), MemberType = typeof(Fixtures))]
+    public void PROC03_LogSnrPrime_is_minus_g2_over_sigma2(string name)
+    {
+        var p = Processes[name];
+        foreach (var t in Times)
+        {
+            var analytic = -p.DiffusionSquared(t) / Math.Pow(p.Sigma(t), 2);
+            AssertClose(analytic, p.LogSnrPrime(t), 1e-12, $"{name} lambda' formula");
+            AssertDerivative(p.LogSnr, analytic, t, p.TMax, $"{name} lambda'");
+        }
+    }
+
+    // PROC-03 check 1: on a grid of 1e4 points, Delta lambda <= 1e-12 (lambda non-increasing, varsigma non-decreasing).
+    [Theory, MemberData(nameof(ProcessNames), MemberType = typeof(Fixtures))]
+    public void PROC03_LogSnr_is_non_increasing(string name)
+    {
+        var p = Processes[name];
+        var previous = p.LogSnr(p.TMax * 1e-4);
+        for (var i = 2; i <= 10_000; i++)
+        {
+            var lambda = p.LogSnr(p.TMax * i / 10_000.0);
+            Assert.True(lambda - previous <= 1e-12, $"{name}: lambda rises at step {i}");
+            previous = lambda;
+        }
+    }
+
+    // The inverse of lambda: closed form (or the base-class bisection), round trip in both directions.
+    // 1e-12 in t would be [A]; lambda is steep near t = 0 (lambda ~ -log t), so t is compared relative to max(t, 1e-3).
+    [Theory, MemberData(nameof(ProcessNames), MemberType = typeof(Fixtures))]
+    public void LogSnr_TimeAtLogSnr_round_trip(string name)
+    {
+        var p = Processes[name];
+        foreach (var t in Times.Append(1e-6).Append(1e-3))
+        {
+            var back = p.TimeAtLogSnr(p.LogSnr(t));
+            Assert.True(Math.Abs(back - t) <= 1e-10 * Math.Max(t, 1e-3), $"{name}: t={t} -> {back:R}");
+        }
+        foreach (var lambda in new[] { -6.0, -2.0, 0.0, 3.0, 8.0 })
+        {
+            var t = p.TimeAtLogSnr(lambda);
+            if (t <= 0 || t >= p.TMax) continue; // lambda outside this process's range (e.g. VP-form-of-VE)
+            AssertClose(lambda, p.LogSnr(t), 1e-10, $"{name} lambda={lambda}");
+        }
+        Assert.InRange(p.TimeAtVarsigma(0.0), 0.0, 1e-15); // VP-cosine: acos rounding leaves ~1e-18
+    }
+
+    // Endpoints: t = 0 has sigma = 0, and every quantity finite there is returned finite; LogSnr(0) = +inf by design.
+    [Theory, MemberData(nameof(ProcessNames), MemberType = typeof(Fixtures))]
+    public void Endpoint_t0_is_finite_where_the_quantity_is_finite(string name)
+    {
+        var p = Processes[name];
+        Assert.Equal(1.0, p.Alpha(0.0), 15);
+        Assert.Equal(0.0, p.Sigma(0.0));
+        Assert.Equal(0.0, p.Varsigma(0.0));
+        Assert.Equal(double.PositiveInfinity, p.LogSnr(0.0));
+        Assert.Equal(double.PositiveInfinity, p.Snr(0.0));
+        foreach (var value in new[] { p.AlphaPrime(0.0), p.Drift(0.0), p.DiffusionSquared(0.0), p.SigmaSquaredPrime(0.0) })
+            Assert.True(double.IsFinite(value), $"{name}: non-finite value {value} at t = 0");
+        // g^2(0) matches the limit from the right (catches 0 * inf patched to 0).
+        AssertClose(p.DiffusionSquared(1e-9), p.DiffusionSquared(0.0), 1e-6, $"{name} g^2(0)");
+    }
+
+    [Fact]
+    public void Endpoint_t1_values()
+    {
+        // VP-linear, SD, VE are finite at t = 1; RF's alpha = 0 makes f and g^2 genuinely infinite.
+        foreach (var p in new NoiseProcess[] { new VpLinear(), new VpScaledLinear(), new VeGeometric(), new SubVp() })
+            foreach (var v in new[] { p.Alpha(1), p.Sigma(1), p.Drift(1), p.DiffusionSquared(1), p.LogSnr(1), p.SigmaPrime(1) })
+                Assert.True(double.IsFinite(v), $"{p.Name}: {v} at t = 1");
+        var rf = new RectifiedFlow();
+        Assert.Equal(0.0, rf.Alpha(1.0));
+        Assert.Equal(double.NegativeInfinity, rf.LogSnr(1.0));
+        Assert.Equal(1.0, rf.TimeAtLogSnr(double.NegativeInfinity));
+        AssertClose(50.0 * 50.0 - 0.01 * 0.01, Math.Pow(new VeGeometric().Sigma(1.0), 2), 1e-12, "VE sigma(1)^2 = sigmaMax^2 - sigmaMin^2");
+    }
+
+    /// <summary>F3 Ornstein–Uhlenbeck: a process with no closed-form inverse, so it uses the base-class root finder.</summary>
+    sealed class OrnsteinUhlenbeck(double theta, double c) : NoiseProcess
+    {
+        public override string Name => "OU";
+        public override double Alpha(double t) => Math.Exp(-theta * t);
+        public override double AlphaPrime(double t) => -theta * Alpha(t);
+        public override double Sigma(double t) => Math.Sqrt(c * c * (1 - Math.Exp(-2 * theta * t)) / (2 * theta));
+        public override double SigmaPrime(double t) => c * c * Math.Exp(-2 * theta * t) / (2 * Sigma(t));
+    }
+
+    [Fact]
+    public void F3_OU_process_derives_f_g_and_inverts_LogSnr_by_bisection()
+    {
+        var ou = new OrnsteinUhlenbeck(theta: 1.5, c: 0.8);
+        foreach (var t in Times)
+        {
+            AssertClose(-1.5, ou.Drift(t), 1e-12, "f = -theta");
+            AssertClose(0.64, ou.DiffusionSquared(t), 1e-12, "g^2 = c^2");
+            Assert.True(Math.Abs(ou.TimeAtLogSnr(ou.LogSnr(t)) - t) <= 1e-12, $"bisection round trip at {t}");
+        }
+    }
+
+    [Fact]
+    public void Flow_matching_time_runs_the_other_way()
+    {
+        var rf = new RectifiedFlow();
+        // Lipman et al.: x_s = s x_1 + (1 - s) x_0 with data x_1 at s = 1, i.e. alpha_fm(s) = alpha(1 - s).
+        Assert.Equal(1.0, rf.Alpha(FlowMatchingTime.ToDiffusionTime(1.0)));
+        Assert.Equal(0.3, rf.Sigma(FlowMatchingTime.ToDiffusionTime(0.7)), 15);
+        Assert.Equal(0.25, FlowMatchingTime.FromDiffusionTime(FlowMatchingTime.ToDiffusionTime(0.25)));
+    }
+}
