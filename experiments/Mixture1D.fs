@@ -1,0 +1,95 @@
+/// A 1-D Gaussian mixture in float64 with the closed forms the 1-D figures need (density, cdf,
+/// quantile, score, marginal under x_t = alpha x_0 + sigma eps; derivations.md F2).
+/// Kept local to the experiments: the figures evaluate millions of scalar densities, which a
+/// scalar F# closed form does directly.
+namespace Research.Experiments
+
+open System
+open Research.Experiments.Numerics
+
+type Mixture1D(weights: float[], means: float[], variances: float[]) =
+    do
+        if weights.Length <> means.Length || means.Length <> variances.Length then
+            invalidArg "weights" "weights, means and variances must have the same length"
+        if abs (Array.sum weights - 1.0) > 1e-12 then invalidArg "weights" "weights must sum to 1"
+    let logW = weights |> Array.map log
+
+    member _.Weights = weights
+    member _.Means = means
+    member _.Variances = variances
+    member _.Count = weights.Length
+
+    /// log p(x) by log-sum-exp over components.
+    member _.LogPdf(x: float) =
+        let mutable acc = Double.NegativeInfinity
+        for k in 0 .. weights.Length - 1 do
+            acc <- logAddExp acc (logW.[k] + normalLogPdf means.[k] variances.[k] x)
+        acc
+
+    member this.Pdf(x: float) = exp (this.LogPdf x)
+
+    member _.Cdf(x: float) =
+        let mutable acc = 0.0
+        for k in 0 .. weights.Length - 1 do
+            acc <- acc + weights.[k] * normalCdf ((x - means.[k]) / sqrt variances.[k])
+        acc
+
+    /// Responsibilities r_k(x) (F2), computed in log space.
+    member this.Responsibilities(x: float) =
+        let lp = this.LogPdf x
+        Array.init weights.Length (fun k -> exp (logW.[k] + normalLogPdf means.[k] variances.[k] x - lp))
+
+    /// d/dx log p(x) = sum_k r_k(x) (m_k - x) / v_k.
+    member this.Score(x: float) =
+        let r = this.Responsibilities x
+        let mutable s = 0.0
+        for k in 0 .. weights.Length - 1 do
+            s <- s + r.[k] * (means.[k] - x) / variances.[k]
+        s
+
+    /// Quantile F^{-1}(u) by bisection on the exact cdf.
+    member this.Quantile(u: float) =
+        let spread = variances |> Array.max |> sqrt
+        let lo = (Array.min means) - 40.0 * spread
+        let hi = (Array.max means) + 40.0 * spread
+        bisect (fun x -> this.Cdf x - u) lo hi
+
+    member _.Mean = Array.fold2 (fun acc w m -> acc + w * m) 0.0 weights means
+
+    member this.Variance =
+        let mu = this.Mean
+        (Array.map3 (fun w m v -> w * (v + m * m)) weights means variances |> Array.sum) - mu * mu
+
+    /// The law of alpha x_0 + sigma eps (F2): means alpha m_k, variances alpha^2 S_k + sigma^2.
+    member _.Marginal(alpha: float, sigma: float) =
+        Mixture1D(weights, means |> Array.map (fun m -> alpha * m), variances |> Array.map (fun v -> alpha * alpha * v + sigma * sigma))
+
+    /// Exact draws: pick a component by its weight, then a normal draw.
+    member _.Sample(rng: NormalRng, n: int) =
+        Array.init n (fun _ ->
+            let u = rng.Uniform()
+            let mutable k = 0
+            let mutable c = weights.[0]
+            while u > c && k < weights.Length - 1 do
+                k <- k + 1
+                c <- c + weights.[k]
+            means.[k] + sqrt variances.[k] * rng.Normal())
+
+    /// Points where the integrand of a quadrature has structure (component means ± a few sd).
+    member _.Breakpoints =
+        [| for k in 0 .. weights.Length - 1 do
+               let s = sqrt variances.[k]
+               yield! [ means.[k] - 3.0 * s; means.[k]; means.[k] + 3.0 * s ] |]
+
+    /// An interval holding all but ~1e-30 of the mass.
+    member _.Support =
+        let lo = Array.map2 (fun m v -> m - 12.0 * sqrt v) means variances |> Array.min
+        let hi = Array.map2 (fun m v -> m + 12.0 * sqrt v) means variances |> Array.max
+        lo, hi
+
+module Mixture1D =
+    /// G1 (derivations.md F2): pi = (0.3, 0.7), m = (-1, 1), S = (0.3^2, 0.5^2).
+    let g1 = Mixture1D([| 0.3; 0.7 |], [| -1.0; 1.0 |], [| 0.09; 0.25 |])
+    /// G3: pi = (0.5, 0.3, 0.2), m = (-1.5, 0.5, 2), S = (0.2^2, 0.3^2, 0.15^2).
+    let g3 = Mixture1D([| 0.5; 0.3; 0.2 |], [| -1.5; 0.5; 2.0 |], [| 0.04; 0.09; 0.0225 |])
+    let normal (m: float) (v: float) = Mixture1D([| 1.0 |], [| m |], [| v |])

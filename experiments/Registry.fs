@@ -1,0 +1,23 @@
+/// Every experiment the runner knows, in the order `all` runs them.
+module Research.Experiments.Registry
+
+open System
+
+let all: Experiment list =
+    [ Fig03NormalMle.experiment
+      Fig07KlTraining.experiment
+      Fig09GanDiscriminator.experiment
+      Fig10ModeSeeking.experiment ]
+
+/// The default set: what `all` (or no name) runs.
+let defaults = all |> List.filter (fun e -> e.InDefault)
+
+/// Finds experiments by full name, by name prefix ("fig01") or by catalogue id ("FIG-01").
+let find (query: string) : Experiment list =
+    let q = query.Trim()
+    match all |> List.tryFind (fun e -> String.Equals(e.Name, q, StringComparison.OrdinalIgnoreCase)) with
+    | Some e -> [ e ]
+    | None ->
+        let byId = all |> List.filter (fun e -> e.Ids |> List.exists (fun i -> String.Equals(i, q, StringComparison.OrdinalIgnoreCase)))
+        if not byId.IsEmpty then byId
+        else all |> List.filter (fun e -> e.Name.StartsWith(q, StringComparison.OrdinalIgnoreCase))
