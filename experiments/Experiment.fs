@@ -56,6 +56,7 @@ type Context(name: string, options: RunOptions) =
     let summary = JsonObject()
     let files = ResizeArray<string>()
     let used = Dictionary<string, string>()
+    let pending = ResizeArray<Figure * string * string>()
     let inv (x: float) = x.ToString("R", CultureInfo.InvariantCulture)
 
     do Directory.CreateDirectory outDir |> ignore
@@ -123,14 +124,18 @@ type Context(name: string, options: RunOptions) =
         File.WriteAllText(Path.Combine(outDir, file), text)
         files.Add file
 
-    /// Writes the figure as <stem>.html, and as <stem>.png and <stem>.svg when rendering is on.
+    /// Writes the figure as <stem>.html now and, when rendering is on, queues <stem>.png and
+    /// <stem>.svg for the browser (see Experiment.run / runMany, which render in one Chromium run).
     member _.SaveFigure(stem: string, fig: Figure) =
         Html.write (Path.Combine(outDir, stem + ".html")) fig
         files.Add(stem + ".html")
         if options.Render then
-            Render.write (Path.Combine(outDir, stem + ".png")) (Path.Combine(outDir, stem + ".svg")) fig
+            pending.Add(fig, Path.Combine(outDir, stem + ".png"), Path.Combine(outDir, stem + ".svg"))
             files.Add(stem + ".png")
             files.Add(stem + ".svg")
+
+    /// Figures waiting for PNG/SVG rendering.
+    member _.PendingRenders = List.ofSeq pending
 
     /// Runs `body` with a progress bar of `total` steps; `body` calls the tick it is given once per step.
     member _.Progress(label: string, total: int, body: (unit -> unit) -> 'a) : 'a =
@@ -166,8 +171,9 @@ type Experiment =
 
 module Experiment =
     /// Runs one experiment into ResultsRoot/<name>/ and writes summary.json; returns the summary
-    /// object (key numbers at the top level, run information under "meta").
-    let run (options: RunOptions) (e: Experiment) : JsonObject =
+    /// object (key numbers at the top level, run information under "meta") and the figures still to
+    /// be rendered to PNG/SVG.
+    let execute (options: RunOptions) (e: Experiment) : JsonObject * (Figure * string * string) list =
         let ctx = Context(e.Name, options)
         let clock = Stopwatch.StartNew()
         e.Run ctx
@@ -190,4 +196,10 @@ module Experiment =
             Path.Combine(ctx.OutDir, "summary.json"),
             summary.ToJsonString(JsonSerializerOptions(WriteIndented = true))
         )
+        summary, ctx.PendingRenders
+
+    /// Runs one experiment and renders its figures (one browser run when rendering is on).
+    let run (options: RunOptions) (e: Experiment) : JsonObject =
+        let summary, renders = execute options e
+        Render.writeMany renders
         summary

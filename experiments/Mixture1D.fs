@@ -1,7 +1,8 @@
 /// A 1-D Gaussian mixture in float64 with the closed forms the 1-D figures need (density, cdf,
 /// quantile, score, marginal under x_t = alpha x_0 + sigma eps; derivations.md F2).
-/// Kept local to the experiments: the figures evaluate millions of scalar densities, which a
-/// scalar F# closed form does directly.
+/// The mixtures themselves come from Research.Diffusion (GaussianMixture, its Diffuse marginal);
+/// this scalar twin exists because the figures evaluate millions of 1-D densities and scores, and
+/// the library's general d-dimensional version allocates vectors and matrices on every call.
 namespace Research.Experiments
 
 open System
@@ -88,8 +89,27 @@ type Mixture1D(weights: float[], means: float[], variances: float[]) =
         lo, hi
 
 module Mixture1D =
+    /// The scalar twin of a 1-D Research.Diffusion.GaussianMixture (same weights, means, variances).
+    let ofLibrary (m: Research.Diffusion.GaussianMixture) =
+        if m.Dimension <> 1 then invalidArg "m" "a 1-D mixture is needed"
+        Mixture1D(
+            Seq.toArray m.Weights,
+            [| for c in m.Components -> c.Mean.[0] |],
+            [| for c in m.Components -> c.Covariance.[0, 0] |]
+        )
+
+    /// The library's 1-D mixture with these parameters.
+    let toLibrary (m: Mixture1D) = Research.Diffusion.GaussianMixture.OneDimensional(m.Weights, m.Means, m.Variances)
+
+    /// p_t of the data under a Research.Diffusion noise process, via the library's F2 marginal.
+    let diffuse (data: Research.Diffusion.GaussianMixture) (proc: Research.Diffusion.NoiseProcess) (t: float) =
+        ofLibrary (data.Diffuse(proc, t).Marginal)
+
+    let private library (w: float[]) (m: float[]) (v: float[]) = Research.Diffusion.GaussianMixture.OneDimensional(w, m, v)
     /// G1 (derivations.md F2): pi = (0.3, 0.7), m = (-1, 1), S = (0.3^2, 0.5^2).
-    let g1 = Mixture1D([| 0.3; 0.7 |], [| -1.0; 1.0 |], [| 0.09; 0.25 |])
+    let g1Library = library [| 0.3; 0.7 |] [| -1.0; 1.0 |] [| 0.09; 0.25 |]
     /// G3: pi = (0.5, 0.3, 0.2), m = (-1.5, 0.5, 2), S = (0.2^2, 0.3^2, 0.15^2).
-    let g3 = Mixture1D([| 0.5; 0.3; 0.2 |], [| -1.5; 0.5; 2.0 |], [| 0.04; 0.09; 0.0225 |])
+    let g3Library = library [| 0.5; 0.3; 0.2 |] [| -1.5; 0.5; 2.0 |] [| 0.04; 0.09; 0.0225 |]
+    let g1 = ofLibrary g1Library
+    let g3 = ofLibrary g3Library
     let normal (m: float) (v: float) = Mixture1D([| 1.0 |], [| m |], [| v |])

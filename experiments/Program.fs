@@ -9,6 +9,7 @@ open System
 open System.Diagnostics
 open System.Text.Json.Nodes
 open Spectre.Console
+open Research.Experiments.Figures
 
 // Argu is not used: paket.lock resolves its dependency System.Configuration.ConfigurationManager to
 // 11.0, whose dependencies (System.Diagnostics.EventLog 11.0.0, ...) do not exist, so any project that
@@ -113,17 +114,31 @@ let main argv =
             AnsiConsole.MarkupLine($"[bold]results:[/] {Markup.Escape options.ResultsRoot}  [bold]seed:[/] {options.Seed}  [bold]size:[/] {size}")
             let total = Stopwatch.StartNew()
             let failures = ResizeArray()
+            let renders = ResizeArray()
             for e in selected do
                 AnsiConsole.Write(Rule($"[yellow]{Markup.Escape e.Name}[/]  {Markup.Escape e.Title}").LeftJustified())
                 let clock = Stopwatch.StartNew()
                 try
-                    let summary = Experiment.run options e
+                    let summary, pending = Experiment.execute options e
+                    renders.AddRange pending
                     showSummary summary
                     AnsiConsole.MarkupLine($"  [green]done[/] in {clock.Elapsed.TotalSeconds:F1} s -> {Markup.Escape(IO.Path.Combine(options.ResultsRoot, e.Name))}")
                 with ex ->
                     failures.Add e.Name
                     AnsiConsole.MarkupLine($"  [red]failed[/] after {clock.Elapsed.TotalSeconds:F1} s: {Markup.Escape(ex.ToString())}")
-            AnsiConsole.MarkupLine($"[bold]{selected.Length - failures.Count}/{selected.Length} experiments ran in {total.Elapsed.TotalSeconds:F1} s[/]")
+            // All PNG/SVG in one headless-Chromium run: starting the browser is the expensive part.
+            if renders.Count > 0 then
+                let clock = Stopwatch.StartNew()
+                try
+                    AnsiConsole
+                        .Status()
+                        .Start($"rendering {renders.Count} figures to PNG/SVG in headless Chromium", fun _ -> Render.writeMany (List.ofSeq renders))
+                    AnsiConsole.MarkupLine($"[green]rendered[/] {renders.Count} figures (PNG, SVG) in {clock.Elapsed.TotalSeconds:F1} s")
+                with ex ->
+                    failures.Add "rendering"
+                    AnsiConsole.MarkupLine($"[red]rendering failed[/]: {Markup.Escape ex.Message}")
+            let failed = failures |> Seq.filter (fun f -> f <> "rendering") |> Seq.length
+            AnsiConsole.MarkupLine($"[bold]{selected.Length - failed}/{selected.Length} experiments ran in {total.Elapsed.TotalSeconds:F1} s[/]")
             if failures.Count > 0 then
                 let names = String.Join(", ", failures)
                 AnsiConsole.MarkupLine($"[red]failed: {Markup.Escape names}[/]")

@@ -4,10 +4,12 @@ module Research.Experiments.Registry
 open System
 
 let all: Experiment list =
-    [ Fig03NormalMle.experiment
+    [ Fig01SdSchedule.experiment
+      Fig03NormalMle.experiment
       Fig07KlTraining.experiment
       Fig09GanDiscriminator.experiment
-      Fig10ModeSeeking.experiment ]
+      Fig10ModeSeeking.experiment
+      Fig13ProcessTable.experiment ]
 
 /// The default set: what `all` (or no name) runs.
 let defaults = all |> List.filter (fun e -> e.InDefault)

@@ -17,7 +17,9 @@ type Panel =
       XLabel: string
       YLabel: string
       XAxis: (string * obj) list
-      YAxis: (string * obj) list }
+      YAxis: (string * obj) list
+      /// (x0, x1, y0, y1) in paper coordinates, overriding the panel's grid cell (e.g. a wide table).
+      Domain: (float * float * float * float) option }
 
 /// A grid of panels, filled row by row, with one title and a fixed pixel size.
 type Figure =
@@ -143,7 +145,7 @@ module Trace =
 
 module Panel =
     let create (title: string) (xLabel: string) (yLabel: string) (traces: Trace list) =
-        { Traces = traces; Title = title; XLabel = xLabel; YLabel = yLabel; XAxis = []; YAxis = [] }
+        { Traces = traces; Title = title; XLabel = xLabel; YLabel = yLabel; XAxis = []; YAxis = []; Domain = None }
     let logX p = { p with XAxis = p.XAxis @ [ "type", box "log"; "exponentformat", box "power" ] }
     let logY p = { p with YAxis = p.YAxis @ [ "type", box "log"; "exponentformat", box "power" ] }
     let xRange (lo: float) (hi: float) p = { p with XAxis = p.XAxis @ [ "range", box [| lo; hi |] ] }
@@ -151,6 +153,7 @@ module Panel =
     let xAxis (path: string) (value: obj) p = { p with XAxis = p.XAxis @ [ path, value ] }
     let yAxis (path: string) (value: obj) p = { p with YAxis = p.YAxis @ [ path, value ] }
     /// Square pixels in data units (images, 2-D scatter plots).
+    let domain (x0: float) (x1: float) (y0: float) (y1: float) p = { p with Domain = Some(x0, x1, y0, y1) }
     let equalAspect p = p |> yAxis "scaleanchor" "x" |> yAxis "scaleratio" 1.0
 
     /// Hidden axes and a downward y axis, for image panels.
@@ -216,7 +219,7 @@ module Figure =
         let annotations = JsonArray()
         f.Panels
         |> List.iteri (fun i panel ->
-            let x0, x1, y0, y1 = domain f i
+            let x0, x1, y0, y1 = defaultArg panel.Domain (domain f i)
             let suffix = if i = 0 then "" else string (i + 1)
             let isTable = panel.Traces |> List.exists (fun t -> t.Kind = "table")
             for t in panel.Traces do

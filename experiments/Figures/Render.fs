@@ -73,24 +73,33 @@ module Render =
           Scale = 1.0
           TimeoutMs = 120_000 }
 
-    let private renderPage (fig: Figure) (scale: float) (plotlyPath: string) =
+    /// A page that draws each figure in turn and writes its PNG and SVG data URLs into
+    /// <pre id="png-i"> / <pre id="svg-i">, then "done" into <pre id="status">.
+    let private renderPage (figs: Figure list) (scale: float) (plotlyPath: string) =
         let plotlyUrl = Uri(plotlyPath).AbsoluteUri
+        let figures = String.Join(",\n", figs |> List.map Figure.toScriptJson)
+        let sizes = String.Join(",", figs |> List.map (fun f -> $"[{f.Width},{f.Height}]"))
+        let slots = String.Join("", figs |> List.mapi (fun i _ -> $"<pre id=\"png-{i}\"></pre><pre id=\"svg-{i}\"></pre>"))
         $"""<!DOCTYPE html><html><head><meta charset="utf-8">
 <script src="{plotlyUrl}"></script></head><body>
-<div id="figure"></div><pre id="status">pending</pre><pre id="png"></pre><pre id="svg"></pre>
+<div id="figure"></div><pre id="status">pending</pre>{slots}
 <script>
 (async () => {{
   const status = document.getElementById('status');
   try {{
-    const fig = {Figure.toScriptJson fig};
-    const gd = document.getElementById('figure');
-    await Plotly.newPlot(gd, fig.data, fig.layout, {{staticPlot: true}});
-    const size = {{width: {fig.Width}, height: {fig.Height}}};
-    document.getElementById('png').textContent =
-      await Plotly.toImage(gd, Object.assign({{format: 'png', scale: {scale.ToString(Globalization.CultureInfo.InvariantCulture)}}}, size));
-    document.getElementById('svg').textContent =
-      await Plotly.toImage(gd, Object.assign({{format: 'svg'}}, size));
-    Plotly.purge(gd);
+    const figs = [{figures}];
+    const sizes = [{sizes}];
+    for (let i = 0; i < figs.length; i++) {{
+      const gd = document.getElementById('figure');
+      await Plotly.newPlot(gd, figs[i].data, figs[i].layout, {{staticPlot: true}});
+      const size = {{width: sizes[i][0], height: sizes[i][1]}};
+      document.getElementById('png-' + i).textContent =
+        await Plotly.toImage(gd, Object.assign({{format: 'png', scale: {scale.ToString(Globalization.CultureInfo.InvariantCulture)}}}, size));
+      document.getElementById('svg-' + i).textContent =
+        await Plotly.toImage(gd, Object.assign({{format: 'svg'}}, size));
+      Plotly.purge(gd);
+      status.textContent = 'rendered ' + (i + 1);
+    }}
     status.textContent = 'done';
   }} catch (e) {{
     status.textContent = 'error: ' + (e && e.stack ? e.stack : e);
@@ -126,14 +135,16 @@ module Render =
         p.WaitForExit()
         stdout.Result, stderr.Result
 
-    /// PNG bytes and SVG text of the figure, drawn by plotly in headless Chromium.
-    let imagesWith (options: Options) (fig: Figure) : byte[] * string =
+    /// PNG bytes and SVG text of each figure, drawn by plotly in one headless Chromium run (starting
+    /// the browser costs seconds; drawing a figure, a fraction of one).
+    let manyWith (options: Options) (figs: Figure list) : (byte[] * string) list =
+        if figs.IsEmpty then [] else
         let plotly = PlotlyJs.find ()
         let work = Path.Combine(Path.GetTempPath(), "research-render-" + Guid.NewGuid().ToString("N"))
         Directory.CreateDirectory work |> ignore
         try
             let pagePath = Path.Combine(work, "page.html")
-            File.WriteAllText(pagePath, renderPage fig options.Scale plotly)
+            File.WriteAllText(pagePath, renderPage figs options.Scale plotly)
             // The virtual-time budget lets plotly's promises settle; a busy machine can need more,
             // so a page that has not finished is tried again with a larger budget and a fresh profile.
             let rec attempt (budget: int) (tries: int) =
@@ -141,31 +152,36 @@ module Render =
                 match element dom "status" with
                 | "done" -> dom
                 | s when s.StartsWith "error" -> failwithf "plotly failed in Chromium: %s" s
-                | s when tries < 3 -> attempt (budget * 3) (tries + 1)
+                | _ when tries < 3 -> attempt (budget * 3) (tries + 1)
                 | s ->
                     let tail = if err.Length > 2000 then err.Substring(err.Length - 2000) else err
                     failwithf "Chromium rendering did not finish (status '%s'); stderr tail:\n%s" s tail
-            let dom = attempt 30_000 1
-            let png = element dom "png"
-            let svg = element dom "svg"
+            let dom = attempt (30_000 * figs.Length) 1
             let pngPrefix = "data:image/png;base64,"
             let svgPrefix = "data:image/svg+xml,"
-            if not (png.StartsWith pngPrefix) || not (svg.StartsWith svgPrefix) then
-                failwith "Chromium returned no image data URLs"
-            Convert.FromBase64String(png.Substring pngPrefix.Length), Uri.UnescapeDataString(svg.Substring svgPrefix.Length)
+            [ for i in 0 .. figs.Length - 1 ->
+                  let png = element dom $"png-{i}"
+                  let svg = element dom $"svg-{i}"
+                  if not (png.StartsWith pngPrefix) || not (svg.StartsWith svgPrefix) then
+                      failwith "Chromium returned no image data URLs"
+                  Convert.FromBase64String(png.Substring pngPrefix.Length), Uri.UnescapeDataString(svg.Substring svgPrefix.Length) ]
         finally
             try
                 Directory.Delete(work, true)
             with _ ->
                 ()
 
-    let images (fig: Figure) = imagesWith defaults fig
+    let images (fig: Figure) = manyWith defaults [ fig ] |> List.head
+
+    /// Writes PNG and SVG files for each (figure, png path, svg path), in one browser run.
+    let writeMany (jobs: (Figure * string * string) list) =
+        let images = manyWith defaults (jobs |> List.map (fun (f, _, _) -> f))
+        for ((_, pngPath, svgPath), (png, svg)) in List.zip jobs images do
+            File.WriteAllBytes(pngPath, png)
+            File.WriteAllText(svgPath, svg)
 
     /// Writes the PNG and the SVG of the figure.
-    let write (pngPath: string) (svgPath: string) (fig: Figure) =
-        let png, svg = images fig
-        File.WriteAllBytes(pngPath, png)
-        File.WriteAllText(svgPath, svg)
+    let write (pngPath: string) (svgPath: string) (fig: Figure) = writeMany [ fig, pngPath, svgPath ]
 
     /// Width and height from a PNG's IHDR chunk (bytes 16..23, big-endian), checking the signature.
     let pngSize (png: byte[]) =
