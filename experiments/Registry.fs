@@ -5,11 +5,13 @@ open System
 
 let all: Experiment list =
     [ Fig01SdSchedule.experiment
+      Fig02PfQuantiles.experiment
       Fig03NormalMle.experiment
       Fig07KlTraining.experiment
       Fig09GanDiscriminator.experiment
       Fig10ModeSeeking.experiment
-      Fig13ProcessTable.experiment ]
+      Fig13ProcessTable.experiment
+      Fig14Langevin.experiment ]
 
 /// The default set: what `all` (or no name) runs.
 let defaults = all |> List.filter (fun e -> e.InDefault)
