@@ -19,7 +19,7 @@ internal enum OpId
     ne, lt, le, gt, ge, eq_scalar, ne_scalar, lt_scalar, le_scalar, gt_scalar, ge_scalar, 
     logical_and, logical_or, where, lerp, allclose, add_, sub_, mul_, div_, add_scalar_, 
     mul_scalar_, addcmul_, addcdiv_, lerp_, copy_, zero_, fill_, clamp_, sqrt_, normal_, uniform_, 
-    masked_fill_, sum_all, sum, mean_all, mean, prod_all, max_all, min_all, max_dim, min_dim, amax, 
+    set_data, masked_fill_, sum_all, sum, mean_all, mean, prod_all, max_all, min_all, max_dim, min_dim, amax, 
     amin, argmax, argmin, logsumexp, var, std, norm, cumsum, all, any, reshape, view, permute, 
     transpose, flatten, squeeze, squeeze_dim, unsqueeze, expand, repeat, flip, cat, stack, chunk, 
     split, slice, narrow, select, index_select, gather, scatter_add, masked_fill, masked_select, 

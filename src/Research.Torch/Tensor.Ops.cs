@@ -136,6 +136,9 @@ public sealed partial class Tensor
     public Tensor sqrt_() => OpInPlace(OpId.sqrt_, this);
     public Tensor normal_(double mean = 0, double std = 1, Generator? generator = null) => OpInPlace(OpId.normal_, this, reals: [mean, std], generator: generator);
     public Tensor uniform_(double from = 0, double to = 1, Generator? generator = null) => OpInPlace(OpId.uniform_, this, reals: [from, to], generator: generator);
+    /// <summary>Replaces this tensor's data (any shape, dtype or device), keeping the object and its
+    /// autograd identity: how modules move parameters.</summary>
+    public void set_data(Tensor data) => OpInPlace(OpId.set_data, this, data);
     public Tensor masked_fill_(Tensor mask, double value) => OpInPlace(OpId.masked_fill_, this, mask, reals: [value]);
 
     // ---- reductions -----------------------------------------------------------------------------

@@ -211,11 +211,39 @@ public sealed unsafe partial class Tensor : IDisposable
         foreach (var s in shape) n *= s;
         if (n != values.Length)
             throw new ArgumentException($"shape [{string.Join(", ", shape.ToArray())}] holds {n} elements but {values.Length} were given");
-        var d = device ?? Device.CPU;
-        fixed (T* p = values)
-        fixed (long* s = shape)
-            return new Tensor(Native.Check(Native.rt_from_data(p, s, shape.Length, (int)ElementType<T>(), (int)d.type, d.index)));
+        return FromBytes(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values), ElementType<T>(), shape.ToArray(), device);
     }
+
+    /// <summary>The raw bytes of the elements (C order, native little-endian layout).</summary>
+    internal byte[] bytes()
+    {
+        var result = new byte[numel * ElementSize(dtype)];
+        fixed (byte* p = result)
+            Native.Check(Native.rt_copy_to(Handle, p, result.LongLength));
+        GC.KeepAlive(this);
+        return result;
+    }
+
+    /// <summary>A tensor of the given dtype and shape over a copy of raw bytes.</summary>
+    internal static Tensor FromBytes(ReadOnlySpan<byte> data, ScalarType dtype, long[] shape, Device? device)
+    {
+        long n = 1;
+        foreach (var s in shape) n *= s;
+        if (n * ElementSize(dtype) != data.Length)
+            throw new ArgumentException($"{data.Length} bytes do not hold {dtype} [{string.Join(", ", shape)}]");
+        var d = device ?? Device.CPU;
+        fixed (byte* p = data)
+        fixed (long* s = shape)
+            return new Tensor(Native.Check(Native.rt_from_data(p, s, shape.Length, (int)dtype, (int)d.type, d.index)));
+    }
+
+    internal static int ElementSize(ScalarType t) => t switch
+    {
+        ScalarType.Float64 or ScalarType.Int64 => 8,
+        ScalarType.Float32 or ScalarType.Int32 => 4,
+        ScalarType.UInt8 or ScalarType.Bool => 1,
+        _ => throw new ArgumentException($"no element size for {t}"),
+    };
 
     public override string ToString()
     {

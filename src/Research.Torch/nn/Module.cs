@@ -1,0 +1,154 @@
+namespace Research.Torch;
+
+public static partial class torch
+{
+    public static partial class nn
+    {
+        /// <summary>
+        /// A network part with named parameters, buffers and submodules, as torch.nn.Module.
+        /// Registration is explicit: a subclass calls <see cref="register_parameter"/>,
+        /// <see cref="register_buffer"/> and <see cref="register_module{T}"/> in its constructor, in the
+        /// order that names appear in <see cref="named_parameters"/> and <see cref="state_dict"/>
+        /// ("layer.0.weight"). Parameters and buffers live outside dispose scopes and are freed by
+        /// <see cref="Dispose"/>.
+        /// </summary>
+        public abstract class Module : IDisposable
+        {
+            private readonly List<(string name, Tensor tensor)> ownParameters = new();
+            private readonly List<(string name, Tensor tensor)> ownBuffers = new();
+            private readonly List<(string name, Module module)> children = new();
+
+            /// <summary>True in training mode (dropout active); see <see cref="train"/> and <see cref="eval"/>.</summary>
+            public bool training { get; private set; } = true;
+
+            protected Tensor register_parameter(string name, Tensor value)
+            {
+                CheckName(name);
+                value.DetachFromDisposeScope();
+                if (!value.requires_grad) value.requires_grad_();
+                ownParameters.Add((name, value));
+                return value;
+            }
+
+            protected Tensor register_buffer(string name, Tensor value)
+            {
+                CheckName(name);
+                value.DetachFromDisposeScope();
+                ownBuffers.Add((name, value));
+                return value;
+            }
+
+            protected T register_module<T>(string name, T module) where T : Module
+            {
+                CheckName(name);
+                children.Add((name, module));
+                return module;
+            }
+
+            private void CheckName(string name)
+            {
+                if (string.IsNullOrEmpty(name) || name.Contains('.'))
+                    throw new ArgumentException($"invalid name '{name}': names are non-empty and contain no '.'");
+                if (ownParameters.Any(p => p.name == name) || ownBuffers.Any(b => b.name == name) || children.Any(m => m.name == name))
+                    throw new ArgumentException($"'{name}' is already registered in {GetType().Name}");
+            }
+
+            public IEnumerable<(string name, Tensor parameter)> named_parameters()
+            {
+                foreach (var p in ownParameters) yield return p;
+                foreach (var (prefix, m) in children)
+                    foreach (var (n, p) in m.named_parameters()) yield return ($"{prefix}.{n}", p);
+            }
+
+            public Tensor[] parameters() => named_parameters().Select(p => p.parameter).ToArray();
+
+            public IEnumerable<(string name, Tensor buffer)> named_buffers()
+            {
+                foreach (var b in ownBuffers) yield return b;
+                foreach (var (prefix, m) in children)
+                    foreach (var (n, b) in m.named_buffers()) yield return ($"{prefix}.{n}", b);
+            }
+
+            public IEnumerable<(string name, Module module)> named_children() => children;
+
+            /// <summary>Parameters and buffers by name: the tensors themselves, not copies.</summary>
+            public Dictionary<string, Tensor> state_dict()
+            {
+                var d = new Dictionary<string, Tensor>();
+                foreach (var (n, p) in named_parameters()) d[n] = p;
+                foreach (var (n, b) in named_buffers()) d[n] = b;
+                return d;
+            }
+
+            /// <summary>Copies values into this module's parameters and buffers (shapes and dtypes must
+            /// match). With <paramref name="strict"/>, missing or unexpected names are an error.</summary>
+            public void load_state_dict(IReadOnlyDictionary<string, Tensor> state, bool strict = true)
+            {
+                var own = state_dict();
+                if (strict)
+                {
+                    var missing = own.Keys.Where(k => !state.ContainsKey(k)).ToArray();
+                    var unexpected = state.Keys.Where(k => !own.ContainsKey(k)).ToArray();
+                    if (missing.Length + unexpected.Length > 0)
+                        throw new ArgumentException($"state does not match {GetType().Name}: missing [{string.Join(", ", missing)}], unexpected [{string.Join(", ", unexpected)}]");
+                }
+                using var _ = no_grad();
+                foreach (var (name, target) in own)
+                {
+                    if (!state.TryGetValue(name, out var source)) continue;
+                    if (!source.shape.SequenceEqual(target.shape) || source.dtype != target.dtype)
+                        throw new ArgumentException($"'{name}': expected {target.dtype} [{string.Join(", ", target.shape)}], got {source.dtype} [{string.Join(", ", source.shape)}]");
+                    target.copy_(source);
+                }
+            }
+
+            public Module train(bool mode = true)
+            {
+                training = mode;
+                foreach (var (_, m) in children) m.train(mode);
+                return this;
+            }
+
+            public Module eval() => train(false);
+
+            /// <summary>Clears every parameter's gradient.</summary>
+            public void zero_grad()
+            {
+                foreach (var p in parameters()) p.grad = null;
+            }
+
+            /// <summary>Moves or converts every parameter and buffer in place (parameters stay leaves).</summary>
+            public Module to(Device device) => Convert(t => t.to(device));
+            public Module to(ScalarType dtype) => Convert(t => t.to(dtype));
+
+            // Swaps each tensor's data in place (libtorch's set_data), so parameters stay the same
+            // objects: fields that subclasses hold and optimizers built earlier remain valid.
+            private Module Convert(Func<Tensor, Tensor> f)
+            {
+                using var _ = no_grad();
+                foreach (var (_, t) in ownParameters.Concat(ownBuffers))
+                    using (var moved = f(t)) t.set_data(moved);
+                foreach (var (_, m) in children) m.Convert(f);
+                return this;
+            }
+
+            /// <summary>Number of scalar parameters.</summary>
+            public long parameter_count() => parameters().Sum(p => p.numel);
+
+            public virtual void Dispose()
+            {
+                foreach (var (_, p) in ownParameters) p.Dispose();
+                foreach (var (_, b) in ownBuffers) b.Dispose();
+                foreach (var (_, m) in children) m.Dispose();
+                GC.SuppressFinalize(this);
+            }
+        }
+
+        /// <summary>A module with one input and one output.</summary>
+        public abstract class Module<TIn, TOut> : Module
+        {
+            public abstract TOut forward(TIn input);
+            public TOut call(TIn input) => forward(input);
+        }
+    }
+}
