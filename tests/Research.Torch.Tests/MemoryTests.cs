@@ -16,12 +16,23 @@ public class MemoryTests(ITestOutputHelper output)
         throw new InvalidOperationException("no VmRSS in /proc/self/status");
     }
 
+    /// <summary>Lets the finalizers of earlier tests' garbage run, so live counts start from a settled state.</summary>
+    private static long SettledLiveCount()
+    {
+        for (int i = 0; i < 3; i++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+        }
+        return Tensor.LiveCount;
+    }
+
     [Fact]
     public void A_million_small_ops_in_scopes_keep_memory_flat()
     {
         var a = torch.ones([4, 4]);
         var b = torch.ones([4, 4]);
-        long live = Tensor.LiveCount;
+        long live = SettledLiveCount();
         void Run(int iterations)
         {
             for (int i = 0; i < iterations; i++)
@@ -49,7 +60,7 @@ public class MemoryTests(ITestOutputHelper output)
     public void Thousands_of_large_ops_in_scopes_keep_memory_flat()
     {
         var w = torch.randn([256, 256]);
-        long live = Tensor.LiveCount;
+        long live = SettledLiveCount();
         void Run(int iterations)
         {
             for (int i = 0; i < iterations; i++)
@@ -74,7 +85,7 @@ public class MemoryTests(ITestOutputHelper output)
     [Fact]
     public void Tensors_outside_scopes_are_freed_by_finalizers()
     {
-        long live = Tensor.LiveCount;
+        long live = SettledLiveCount();
         [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
         static void Abandon()
         {
@@ -93,7 +104,7 @@ public class MemoryTests(ITestOutputHelper output)
     [Fact]
     public void Moved_results_survive_their_scope_and_the_rest_is_freed()
     {
-        long live = Tensor.LiveCount;
+        long live = SettledLiveCount();
         Tensor kept;
         using (var outer = torch.NewDisposeScope())
         {
