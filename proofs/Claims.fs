@@ -20,7 +20,10 @@ module Check =
 
     /// How close the check is to failing (above 1 means it fails); the table shows the worst check.
     let severity (c: Check) =
-        let s = if c.MustExceed then c.Tolerance / c.Residual else c.Residual / c.Tolerance
+        let s =
+            if c.MustExceed then c.Tolerance / c.Residual
+            elif c.Residual = 0.0 then 0.0
+            else c.Residual / c.Tolerance
         if Double.IsNaN s then infinity else s
 
     let within what residual tolerance =

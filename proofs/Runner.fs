@@ -8,11 +8,11 @@ open System.Text.RegularExpressions
 open Research.Proofs.Claims
 
 let claims =
-    [ Divergences.claims ]
+    [ Divergences.claims; Processes.claims ]
     |> List.concat
 
 let controls =
-    [ Divergences.controls ]
+    [ Divergences.controls; Processes.controls ]
     |> List.concat
 
 /// shared/derivations.md, looked up from the working directory and the assembly upwards
