@@ -40,13 +40,20 @@ type Mixture1D(weights: float[], means: float[], variances: float[]) =
         let lp = this.LogPdf x
         Array.init weights.Length (fun k -> exp (logW.[k] + normalLogPdf means.[k] variances.[k] x - lp))
 
-    /// d/dx log p(x) = sum_k r_k(x) (m_k - x) / v_k.
-    member this.Score(x: float) =
-        let r = this.Responsibilities x
+    /// d/dx log p(x) = sum_k r_k(x) (m_k - x) / v_k, with the responsibilities normalised after
+    /// subtracting the largest log term (two passes, no allocation: this is the inner loop of the
+    /// samplers).
+    member _.Score(x: float) =
+        let mutable top = Double.NegativeInfinity
+        for k in 0 .. weights.Length - 1 do
+            top <- max top (logW.[k] + normalLogPdf means.[k] variances.[k] x)
+        let mutable z = 0.0
         let mutable s = 0.0
         for k in 0 .. weights.Length - 1 do
-            s <- s + r.[k] * (means.[k] - x) / variances.[k]
-        s
+            let w = exp (logW.[k] + normalLogPdf means.[k] variances.[k] x - top)
+            z <- z + w
+            s <- s + w * (means.[k] - x) / variances.[k]
+        s / z
 
     /// Quantile F^{-1}(u) by bisection on the exact cdf.
     member this.Quantile(u: float) =

@@ -11,7 +11,9 @@ let all: Experiment list =
       Fig09GanDiscriminator.experiment
       Fig10ModeSeeking.experiment
       Fig13ProcessTable.experiment
-      Fig14Langevin.experiment ]
+      Fig14Langevin.experiment
+      Sde02FokkerPlanck.experiment
+      Sde05ReverseSde.experiment ]
 
 /// The default set: what `all` (or no name) runs.
 let defaults = all |> List.filter (fun e -> e.InDefault)
