@@ -189,10 +189,14 @@ module Figure =
 
     let private rows f = (List.length f.Panels + f.Columns - 1) / f.Columns
 
+    let private hasColorbar (t: Trace) =
+        t.Kind = "heatmap" && not (t.Props |> List.exists (fun (k, v) -> k = "showscale" && v = box false))
+
     /// (x0, x1, y0, y1) of panel i in paper coordinates, leaving room for titles and colorbars.
     let domain f (i: int) =
         let rows = rows f
-        let hGap = if f.Columns > 1 then 0.1 else 0.0
+        let colorbars = f.Panels |> List.exists (fun p -> p.Traces |> List.exists hasColorbar)
+        let hGap = if f.Columns > 1 then (if colorbars then 0.16 else 0.1) else 0.0
         let vGap = if rows > 1 then 0.14 else 0.0
         let w = (1.0 - hGap * float (f.Columns - 1)) / float f.Columns
         let h = (1.0 - vGap * float (rows - 1)) / float rows
@@ -229,7 +233,7 @@ module Figure =
                 else
                     o.["xaxis"] <- JsonValue.Create("x" + suffix)
                     o.["yaxis"] <- JsonValue.Create("y" + suffix)
-                    if t.Kind = "heatmap" && not (o.ContainsKey "showscale" && o.["showscale"].GetValue<bool>() = false) then
+                    if hasColorbar t then
                         // Each heat-map's colour bar sits just right of its own panel.
                         Json.setPath o "colorbar.x" (box (x1 + 0.005))
                         Json.setPath o "colorbar.xanchor" (box "left")
@@ -273,6 +277,13 @@ module Figure =
                           "font.size", box 13 ]
                 ))
         layout.["annotations"] <- annotations
+        // Colour bars sit where the legend would go: then the legend goes below the panels.
+        if f.Panels |> List.exists (fun p -> p.Traces |> List.exists hasColorbar) then
+            Json.setPath layout "legend.orientation" (box "h")
+            Json.setPath layout "legend.x" (box 0.0)
+            Json.setPath layout "legend.y" (box -0.1)
+            Json.setPath layout "legend.yanchor" (box "top")
+            Json.setPath layout "margin.b" (box 110)
         for (k, v) in f.Layout do
             Json.setPath layout k v
         let root = JsonObject()
