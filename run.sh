@@ -86,7 +86,7 @@ case "$cmd" in
     ;;
   bench)
     setup
-    exec bash tests/benchmarks/run.sh "$@"
+    exec bash tests/Research.Benchmarks/run.sh "$@"
     ;;
   *)
     sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
