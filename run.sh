@@ -81,7 +81,7 @@ case "$cmd" in
     ;;
   main)
     setup
-    dotnet run --project experiments -c "$CONFIG" --no-build -- default "$@"
+    dotnet run --project experiments -c "$CONFIG" --no-build -- all "$@"
     echo "results written to $(pwd)/results/"
     ;;
   bench)
