@@ -11,9 +11,7 @@ open System.Text.Json.Nodes
 open Spectre.Console
 open Research.Experiments.Figures
 
-// Argu is not used: paket.lock resolves its dependency System.Configuration.ConfigurationManager to
-// 11.0, whose dependencies (System.Diagnostics.EventLog 11.0.0, ...) do not exist, so any project that
-// references Argu fails to restore. The runner's few options are parsed here instead.
+// The runner's few options are parsed by hand: a parser library would be a dependency for six flags.
 type Arguments =
     { Names: string list
       Full: bool
