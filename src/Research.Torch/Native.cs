@@ -146,30 +146,32 @@ internal static unsafe partial class Native
         }
     }
 
+    // Functions marked SuppressGCTransition return in nanoseconds and never call back into .NET, so
+    // they skip the cooperative-to-preemptive GC mode switch (which costs more than they do).
     [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
     private static partial int setenv(string name, string value, int overwrite);
 
     [LibraryImport(Lib)] private static partial IntPtr rt_last_error();
-    [LibraryImport(Lib)] internal static partial long rt_live_tensors();
+    [LibraryImport(Lib), SuppressGCTransition] internal static partial long rt_live_tensors();
     [LibraryImport(Lib)] private static partial int rt_init(int numThreads, int keepFreedMemory);
     [LibraryImport(Lib)] internal static partial int rt_set_num_threads(int n);
     [LibraryImport(Lib)] internal static partial int rt_get_num_threads();
     [LibraryImport(Lib)] internal static partial int rt_cuda_device_count();
     [LibraryImport(Lib)] internal static partial int rt_manual_seed(ulong seed);
-    [LibraryImport(Lib)] internal static partial int rt_grad_enabled();
-    [LibraryImport(Lib)] internal static partial void rt_set_grad_enabled(int enabled);
+    [LibraryImport(Lib), SuppressGCTransition] internal static partial int rt_grad_enabled();
+    [LibraryImport(Lib), SuppressGCTransition] internal static partial void rt_set_grad_enabled(int enabled);
     [LibraryImport(Lib)] private static partial int rt_op_count();
     [LibraryImport(Lib)] private static partial IntPtr rt_op_name(int id);
     [LibraryImport(Lib)] private static partial int rt_call(int id, IntPtr* tensors, int nTensors, long* ints, int nInts, double* reals, int nReals, IntPtr generator, IntPtr* output, int maxOut);
-    [LibraryImport(Lib)] internal static partial void rt_free(IntPtr t);
-    [LibraryImport(Lib)] internal static partial int rt_dim(IntPtr t);
-    [LibraryImport(Lib)] internal static partial void rt_sizes(IntPtr t, long* output);
-    [LibraryImport(Lib)] internal static partial long rt_numel(IntPtr t);
-    [LibraryImport(Lib)] internal static partial int rt_dtype(IntPtr t);
-    [LibraryImport(Lib)] internal static partial int rt_device_type(IntPtr t);
-    [LibraryImport(Lib)] internal static partial int rt_device_index(IntPtr t);
-    [LibraryImport(Lib)] internal static partial int rt_requires_grad(IntPtr t);
-    [LibraryImport(Lib)] internal static partial int rt_is_leaf(IntPtr t);
+    [LibraryImport(Lib), SuppressGCTransition] internal static partial void rt_free(IntPtr t);
+    [LibraryImport(Lib), SuppressGCTransition] internal static partial int rt_dim(IntPtr t);
+    [LibraryImport(Lib), SuppressGCTransition] internal static partial void rt_sizes(IntPtr t, long* output);
+    [LibraryImport(Lib), SuppressGCTransition] internal static partial long rt_numel(IntPtr t);
+    [LibraryImport(Lib), SuppressGCTransition] internal static partial int rt_dtype(IntPtr t);
+    [LibraryImport(Lib), SuppressGCTransition] internal static partial int rt_device_type(IntPtr t);
+    [LibraryImport(Lib), SuppressGCTransition] internal static partial int rt_device_index(IntPtr t);
+    [LibraryImport(Lib), SuppressGCTransition] internal static partial int rt_requires_grad(IntPtr t);
+    [LibraryImport(Lib), SuppressGCTransition] internal static partial int rt_is_leaf(IntPtr t);
     [LibraryImport(Lib)] internal static partial int rt_set_requires_grad(IntPtr t, int value);
     [LibraryImport(Lib)] internal static partial IntPtr rt_to_string(IntPtr t);
     [LibraryImport(Lib)] internal static partial void rt_free_string(IntPtr s);
