@@ -57,8 +57,10 @@ public static partial class torch
         Tensor.Op(OpId.multinomial, weights, [samples, replacement ? 1 : 0], default, generator);
 
     // ---- from .NET data -------------------------------------------------------------------------
+    // .NET doubles become float64 tensors unless a dtype is given (as in TorchSharp); factories such
+    // as randn use default_dtype.
     public static Tensor tensor(double value, ScalarType? dtype = null, Device? device = null) =>
-        Convert(Tensor.FromArray<double>([value], [], device), dtype ?? default_dtype);
+        Convert(Tensor.FromArray<double>([value], [], device), dtype ?? ScalarType.Float64);
     public static Tensor tensor(double[] values, ScalarType? dtype = null, Device? device = null) =>
         Convert(Tensor.FromArray<double>(values, [values.LongLength], device), dtype ?? ScalarType.Float64);
     public static Tensor tensor(double[] values, long[] shape, ScalarType? dtype = null, Device? device = null) =>

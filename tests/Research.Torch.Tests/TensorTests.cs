@@ -22,6 +22,8 @@ public class TensorTests
         Assert.Equal(new long[] { 0, 1, 2, 3, 4 }, torch.randperm(5).sort().values.data<long>());
         Assert.Equal(3.0, torch.tensor(3.0).ToDouble());
         Assert.Empty(torch.tensor(3.0).shape);
+        Assert.Equal(ScalarType.Float64, torch.tensor(3.0).dtype);
+        Assert.Equal(ScalarType.Float32, torch.tensor(3.0, torch.float32).dtype);
     }
 
     [Fact]
