@@ -160,6 +160,7 @@ let solveOde (f: float -> float[] -> float[]) (t0: float) (t1: float) (y0: float
                 let sc = atol + rtol * max (abs y[i]) (abs y5[i])
                 ((y5[i] - y4[i]) / sc) ** 2.0)
             |> Array.average |> sqrt
+        if Double.IsNaN err then failwithf "solveOde: non-finite state at t = %g" t
         if err <= 1.0 then
             t <- t + h
             y <- y5
