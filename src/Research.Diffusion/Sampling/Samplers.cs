@@ -265,6 +265,8 @@ public static class Samplers
     /// are the noise levels varsigma_1 &gt; ... &gt; varsigma_L (all &gt; 0); at each, K steps
     /// x^ += a_i score^ + sqrt(2 a_i) z with a_i = eta varsigma_i^2 / varsigma_L^2 and score^ = -eps^ / varsigma_i, the
     /// score of x^ = x / alpha. Returns alpha(t_L) x^. Weak order 1: the stationary bias is O(a) (LD-01).
+    /// Stability: near a mode of variance v the chain contracts by 1 - a_i / (v + varsigma_i^2) (LD-01), so the
+    /// step must satisfy a_i &lt; 2 varsigma_i^2, i.e. eta &lt; 2 varsigma_L^2 (LD-02 uses varsigma_L = 1, eta = 0.1).
     /// </summary>
     public static Sampler AnnealedLangevin(int stepsPerLevel = 100, double eta = 0.1) =>
         new($"annealed Langevin (K {stepsPerLevel}, eta {eta:G3})", new(WeakOrder: 1.0), (model, process, times, x, generator) =>
