@@ -30,7 +30,7 @@ public sealed record Sampler(string Name, SamplerProperties Properties, SampleFu
 {
     public SampleResult Sample(Denoiser model, NoiseProcess process, double[] times, Tensor x, Generator? generator = null)
     {
-        if (times.Length < 2) throw new ArgumentException("a grid needs at least two times");
+        if (times.Length == 0) throw new ArgumentException("a grid needs at least one time (one time: no steps, except Langevin's one level)");
         for (var i = 1; i < times.Length; i++)
             if (!(times[i] < times[i - 1])) throw new ArgumentException($"times must decrease: t[{i - 1}] = {times[i - 1]}, t[{i}] = {times[i]}");
         using var noGrad = no_grad();

@@ -64,6 +64,7 @@ public static class Samplers
         new($"PF-ODE Dormand–Prince (rtol {rtol:G3}, atol {atol:G3})", new(Order: ButcherTableau.DormandPrince.Order), (model, process, times, x, generator) =>
         {
             var c = new SamplerContext(model, process, generator);
+            if (times.Length == 1) return c.Result(x.clone());
             var toZero = c.Sigma(times[^1]) == 0.0;
             var end = toZero ? times[^2] : times[^1];
             var (y, _) = RungeKutta.Adaptive(ButcherTableau.DormandPrince, (t, y) => c.Predict(Prediction.Velocity, y, t), x, times[0], end, rtol, atol);
@@ -227,8 +228,9 @@ public static class Samplers
     /// <summary>
     /// Predictor–corrector (Song et al. 2021, Algorithm 1 and the corrector of Algorithm 4): a reverse Euler–Maruyama
     /// predictor step, then <paramref name="correctorSteps"/> Langevin steps at the new time (LD-01 with p = p_s),
-    /// x += e score + sqrt(2 e) z with e = 2 (snr |z| / |score|)^2 per sample. Song's VP variant also multiplies e by
-    /// alpha_i = 1 - beta_i; that factor is not used here. Weak order 1 is the predictor's.
+    /// x += e score + sqrt(2 e) z with e = 2 (snr mean|z| / mean|score|)^2, the norms per sample averaged over the
+    /// batch as in score_sde: per-sample norms make e explode where the score vanishes between modes. Song's VP
+    /// variant also multiplies e by alpha_i = 1 - beta_i; that factor is not used here. Weak order 1 is the predictor's.
     /// </summary>
     public static Sampler PredictorCorrector(int correctorSteps = 1, double snr = 0.16) =>
         new($"predictor–corrector (EM + {correctorSteps} Langevin, snr {snr:G3})", new(WeakOrder: 1.0), (model, process, times, x, generator) =>
@@ -244,19 +246,15 @@ public static class Samplers
                 {
                     var score = c.Predict(Prediction.Score, next, s);
                     var z = c.Noise(next);
-                    var step = (RowNorm(z) / RowNorm(score) * snr).square() * 2.0;
-                    next = next + score * step + z * (step * 2.0).sqrt();
+                    var step = 2.0 * Math.Pow(snr * RowNorm(z).mean().ToDouble() / RowNorm(score).mean().ToDouble(), 2);
+                    next = next + score * step + z * Math.Sqrt(2.0 * step);
                 }
                 return next;
             }));
         });
 
-    /// <summary>Euclidean norm of each sample, shaped [batch, 1, ...] to broadcast.</summary>
-    static Tensor RowNorm(Tensor x)
-    {
-        var dims = Enumerable.Range(1, x.dim - 1).Select(d => (long)d).ToArray();
-        return x.square().sum(dims, keepdim: true).sqrt();
-    }
+    /// <summary>Euclidean norm of each sample, [batch].</summary>
+    static Tensor RowNorm(Tensor x) => x.reshape(x.size(0), -1).norm(2, [1]);
 
     // ---- annealed Langevin (LD-02) ----------------------------------------------------------------------------
 
@@ -266,7 +264,8 @@ public static class Samplers
     /// x^ += a_i score^ + sqrt(2 a_i) z with a_i = eta varsigma_i^2 / varsigma_L^2 and score^ = -eps^ / varsigma_i, the
     /// score of x^ = x / alpha. Returns alpha(t_L) x^. Weak order 1: the stationary bias is O(a) (LD-01).
     /// Stability: near a mode of variance v the chain contracts by 1 - a_i / (v + varsigma_i^2) (LD-01), so the
-    /// step must satisfy a_i &lt; 2 varsigma_i^2, i.e. eta &lt; 2 varsigma_L^2 (LD-02 uses varsigma_L = 1, eta = 0.1).
+    /// step must satisfy a_i &lt; 2 (v + varsigma_i^2); for narrow modes that is eta &lt; 2 varsigma_L^2 (LD-02 uses
+    /// varsigma_L = 1, eta = 0.1).
     /// </summary>
     public static Sampler AnnealedLangevin(int stepsPerLevel = 100, double eta = 0.1) =>
         new($"annealed Langevin (K {stepsPerLevel}, eta {eta:G3})", new(WeakOrder: 1.0), (model, process, times, x, generator) =>
