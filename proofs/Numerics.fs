@@ -21,6 +21,9 @@ let logSumExp (xs: float[]) =
 
 let sigmoid x = 1.0 / (1.0 + exp -x)
 
+/// log(1 + x) accurate for small x (Kahan's trick).
+let log1p x = let u = 1.0 + x in if u = 1.0 then x else log u * x / (u - 1.0)
+
 /// x log(x/y) written so that 0 log 0 = 0 when the first density underflows.
 let xLogXOverY (logX: float) (logY: float) = if Double.IsNegativeInfinity logX then 0.0 else exp logX * (logX - logY)
 
