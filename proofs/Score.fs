@@ -231,7 +231,7 @@ let guide02 () =
         let tk = (toolkit g).Diffuse(p, t)
         let sigma = p.Sigma t
         // grad log r_k = a_k - s_t (F2).
-        let gradLogR = (m.ComponentScores x)[0][0] - (m.Score x)[0]
+        let gradLogR = (m.ComponentScores x).[0].[0] - (m.Score x).[0]
         [ 0.0; 1.0; 2.5 ]
         |> List.collect (fun gamma ->
             let guidedScore = tk.Score(x)[0] + gamma * gradLogR
@@ -248,7 +248,9 @@ let tiltedScores gamma (t: float) x =
     let s = Schedule.vpLinear
     let m = marginal g s t
     let clean = Marginal(g, 1.0, 0.0)
-    let guided = (m.Score(vec [| x |]))[0] + gamma * ((m.ComponentScores(vec [| x |]))[0][0] - (m.Score(vec [| x |]))[0])
+    let xv = vec [| x |]
+    let s0 = (m.Score xv).[0]
+    let guided = s0 + gamma * ((m.ComponentScores xv).[0].[0] - s0)
     let a, sg = s.Alpha t, s.Sigma t
     let tilted x0 = exp (clean.LogDensity(vec [| x0 |]) + gamma * logClassifier clean [ 0 ] (vec [| x0 |]))
     let bps = List.ofSeq clean.Breakpoints

@@ -229,13 +229,13 @@ let coupledEulerMaruyama (drift: float -> float -> float) (noise: float -> float
     coarse, fine
 
 /// drift t returns x -> drift; built from the toolkit's h-family coefficients and the exact G1 score.
-let hFamilyDrift (h: float -> float) (sign: float) reverse t =
+let hFamilyDrift (h: float -> float) reverse t =
     let p = VpLinear()
     let sde = LinearSde.Of p
     let score = scalarScore Gmm.g1 (p.Alpha t) (p.Sigma t)
     let f, g2, h2 = sde.F.Invoke t, sde.GSquared.Invoke t, h t ** 2.0
-    // GeneralizedDrift: f x - (g^2 -/+ h^2)/2 score; `sign` = -1 flips the h^2 term (the control).
-    let coefficient = if reverse then 0.5 * (g2 + sign * h2) else 0.5 * (g2 - sign * h2)
+    // GeneralizedDrift: f x - (g^2 -/+ h^2)/2 score, forward / reverse.
+    let coefficient = if reverse then 0.5 * (g2 + h2) else 0.5 * (g2 - h2)
     fun x -> f * x - coefficient * score x
 
 let private g1Moments t =
@@ -253,35 +253,38 @@ let simulationChecks label (coarse: float[]) (fine: float[]) t =
       Check.monteCarlo (label + ": variance") mf.Variance mf.SeVariance var (2.0 * abs (mf.Variance - mc.Variance))
       Check.monteCarlo (label + ": P(x > 0)") pf pSe positive (2.0 * abs (pf - pc)) ]
 
-let hFamilyChecks sign =
+let hFamilyChecks () =
     let p = VpLinear()
     let x0 = Gmm.sample (rng 401) Gmm.g1 20_000 |> Array.map (fun v -> v[0])
     [ "h = 0", (fun _ -> 0.0); "h = g", p.Diffusion; "h = 2g", (fun t -> 2.0 * p.Diffusion t) ]
     |> List.collect (fun (name, h) ->
-        let coarse, fine = coupledEulerMaruyama (hFamilyDrift h sign false) h 0.0 1.0 500 x0 402
+        let coarse, fine = coupledEulerMaruyama (hFamilyDrift h false) h 0.0 1.0 500 x0 402
         simulationChecks ("[M] forward " + name) coarse fine 1.0)
 
-let sde04 () =
-    let pointwise =
-        sample 403 cases (Gen.zip (Gmm.generate 2) (Gen.zip time (vector 2 -1.0 1.0)))
-        |> List.collect (fun (g, (t, u)) ->
-            let p = VpLinear()
-            let sde = LinearSde.Of p
-            let tk = Score.toolkit(g).Diffuse(p, t)
-            let x = vec u * 1.5
-            let density = exp (tk.LogDensity x)
-            let s = tk.Score x
-            let reference = fpRhs fokkerPlanck tk (p.Drift t) (p.DiffusionSquared t) x
-            [ 0.0; 0.5; 1.0; 2.0 ]
-            |> List.map (fun factor ->
-                let h = factor * p.Diffusion t
-                let drift = sde.GeneralizedDrift(t, x, s, h, false)
-                let divDrift = 2.0 * p.Drift t - 0.5 * (p.DiffusionSquared t - h * h) * tk.Marginal.LogDensityLaplacian x
-                let laplacianP = density * (tk.Marginal.LogDensityLaplacian x + s * s)
-                let rhs = -(density * (s * drift) + density * divDrift) + 0.5 * h * h * laplacianP
-                Check.closeScaled "FP right-hand side identical for h in {0, g/2, g, 2g}" 1e-10 (max density (abs reference)) rhs reference))
-        |> Check.worst
-    pointwise :: hFamilyChecks 1.0
+/// SDE-04 (1): the Fokker–Planck right-hand side of the h-family, drift f x - (g^2 - sign h^2)/2 s, is the
+/// same for every h; sign = -1 is the control (the +1/2 h^2 score term flipped).
+let hFamilyPointwise sign =
+    sample 403 cases (Gen.zip (Gmm.generate 2) (Gen.zip time (vector 2 -1.0 1.0)))
+    |> List.collect (fun (g, (t, u)) ->
+        let p = VpLinear()
+        let sde = LinearSde.Of p
+        let tk = Score.toolkit(g).Diffuse(p, t)
+        let x = vec u * 1.5
+        let density = exp (tk.LogDensity x)
+        let s = tk.Score x
+        let reference = fpRhs fokkerPlanck tk (p.Drift t) (p.DiffusionSquared t) x
+        [ 0.0; 0.5; 1.0; 2.0 ]
+        |> List.collect (fun factor ->
+            let h = factor * p.Diffusion t
+            let drift = p.Drift t * x - 0.5 * (p.DiffusionSquared t - sign * h * h) * s
+            let divDrift = 2.0 * p.Drift t - 0.5 * (p.DiffusionSquared t - sign * h * h) * tk.Marginal.LogDensityLaplacian x
+            let laplacianP = density * (tk.Marginal.LogDensityLaplacian x + s * s)
+            let rhs = -(density * (s * drift) + density * divDrift) + 0.5 * h * h * laplacianP
+            [ Check.within "toolkit GeneralizedDrift = f x - (g^2 - h^2)/2 s" (Score.relDiff (sde.GeneralizedDrift(t, x, s, h, false)) (p.Drift t * x - 0.5 * (p.DiffusionSquared t - h * h) * s)) 1e-12
+              Check.closeScaled "FP right-hand side identical for h in {0, g/2, g, 2g}" 1e-10 (max density (abs reference)) rhs reference ]))
+    |> grouped
+
+let sde04 () = hFamilyPointwise 1.0 @ hFamilyChecks ()
 
 let sde05 () =
     let pointwise =
@@ -323,18 +326,10 @@ let sde05 () =
     // x_1 ~ p_1 exactly: G1 samples pushed through the exact transition.
     let r = rng 502
     let startSamples = Gmm.sample r Gmm.g1 20_000 |> Array.map (fun v -> vp.Alpha 1.0 * v[0] + vp.Sigma 1.0 * (normals r 1)[0])
-    let coarse, fine = coupledEulerMaruyama (hFamilyDrift vp.Diffusion 1.0 true) vp.Diffusion 1.0 tMin 500 startSamples 503
+    let coarse, fine = coupledEulerMaruyama (hFamilyDrift vp.Diffusion true) vp.Diffusion 1.0 tMin 500 startSamples 503
     pointwise
     :: (ratios |> List.map (fun q -> Check.within "[R] F1 reverse EM: error ratio n -> 2n in [1.8, 2.2]" (abs (q - 2.0)) 0.2))
     @ simulationChecks "[M] reverse SDE to t_min" coarse fine tMin
-
-/// SDE-04 control: the sign of +1/2 h^2 score flipped, with h = 2g.
-let flippedHFamily () =
-    let p = VpLinear()
-    let x0 = Gmm.sample (rng 401) Gmm.g1 20_000 |> Array.map (fun v -> v[0])
-    let h t = 2.0 * p.Diffusion t
-    let coarse, fine = coupledEulerMaruyama (hFamilyDrift h -1.0 false) h 0.0 1.0 500 x0 402
-    simulationChecks "[M] forward h = 2g, flipped sign" coarse fine 1.0
 
 // ---------------------------------------------------------------------------------------------
 // SDE-06
@@ -372,19 +367,19 @@ let sde07 () =
     let p = VpLinear()
     let sde = LinearSde.Of p
     let data = Score.toolkit mixture2
-    let rhs sign t (y: float[]) =
+    let rhs t (y: float[]) =
         let tk = data.Diffuse(p, t)
         let x = vec [| y[0]; y[1] |]
         let hess = tk.Marginal.LogDensityHessian x
         let v = sde.ProbabilityFlowVelocity(t, x, tk.Score x)
         let f, g2 = p.Drift t, p.DiffusionSquared t
         let div = 2.0 * f - 0.5 * g2 * hess.Trace()
-        Array.append [| v[0]; v[1]; sign * div |] [| for i in 0..1 do for j in 0..1 -> (if i = j then f else 0.0) - 0.5 * g2 * hess[i, j] |]
+        Array.append [| v[0]; v[1]; div |] [| for i in 0..1 do for j in 0..1 -> (if i = j then f else 0.0) - 0.5 * g2 * hess[i, j] |]
     let x0 = [| 0.3; -0.2 |]
-    let y1 = solveOde (rhs 1.0) 0.0 1.0 (Array.append x0 (Array.zeroCreate 5)) 1e-10 1e-12
+    let y1 = solveOde rhs 0.0 1.0 (Array.append x0 (Array.zeroCreate 5)) 1e-10 1e-12
     let logP0 = data.LogDensity(vec x0)
     let logP1 = data.Diffuse(p, 1.0).LogDensity(vec [| y1[0]; y1[1] |])
-    let yBack = solveOde (rhs 1.0) 1.0 0.0 (Array.append [| y1[0]; y1[1] |] (Array.zeroCreate 5)) 1e-10 1e-12
+    let yBack = solveOde rhs 1.0 0.0 (Array.append [| y1[0]; y1[1] |] (Array.zeroCreate 5)) 1e-10 1e-12
     let r = rng 701
     let probes =
         Array.init 2000 (fun _ ->
@@ -434,4 +429,4 @@ let controls =
       control "SDE-02" "Fokker-Planck with a flipped sign on the divergence" family (fun () -> fpChecks fokkerPlanckFlipped)
       control "SDE-02" "GBM solved as Stratonovich (log-drift mu)" family (fun () -> gbmChecks (fun mu _ -> mu))
       control "SDE-03" "PF-ODE drift without the g grad g term (GBM)" family (fun () -> [ gbmFlowChecks false ])
-      control "SDE-04" "h-family with the sign of +1/2 h^2 score flipped (h = 2g)" family flippedHFamily ]
+      control "SDE-04" "h-family with the sign of +1/2 h^2 score flipped" family (fun () -> hFamilyPointwise -1.0) ]
