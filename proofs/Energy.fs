@@ -55,7 +55,7 @@ let ebm01 () =
     // The trapezoid rule on [-7, 7], h = 0.005, is spectrally accurate for this entire, fast-decaying integrand.
     let trapezoid = 0.005 * Seq.sum (seq { for i in -1400 .. 1400 -> exp -(doubleWell (float i * 0.005)) })
     let shifted = ebm (fun x -> doubleWell x + 5.0) wellBreaks
-    let narrow = ebm (fun x -> x * x / (2.0 * 0.01)) (List.ofSeq (breakpointsAround [ 0.0, 0.1 ]))
+    let narrow = ebm (fun x -> x * x / (2.0 * 0.01)) (List.ofSeq (breakpointsAround [ (0.0, 0.1) ]))
     [ Check.close "[Q] Z by Gauss-Kronrod = Z by the trapezoid rule" 1e-9 q.Z trapezoid
       Check.close "[Q] integral of q = 1" 1e-9 (integrateLine q.Q wellBreaks) 1.0
       ebm01Ordering true
