@@ -226,9 +226,8 @@ let run (ctx: Context) =
                   |> Trace.dash "dash"
                   |> Trace.legendGroup "dp"
                   |> (if first then id else Trace.hideLegend) ]
-        let summaryText =
-            String.Join(", ", [ for (sampler, _) in sweeps -> $"{sampler.Name} {fst fits.[(s.Process.Name, sampler.Name)]:F2}" ])
-        Panel.create $"{s.Process.Name}: ODE samplers, fitted orders (dotted, offset ×0.1): {summaryText}" "NFE" "max |x − x*| at t_end" traces
+        // The fitted orders are in summary.json and in each fitted line's hover text; the title stays short.
+        Panel.create $"{s.Process.Name} · ODE samplers (declared order); dotted: fit, ×0.1" "NFE" "max |x − x*| at t_end" traces
         |> Panel.logX
         |> Panel.logY
     let stochasticPanel (s: Setting, exact: Estimate, rows: (Sampler * int * int * Estimate) list) first =
@@ -250,7 +249,7 @@ let run (ctx: Context) =
                   |> Trace.dash "dot"
                   |> Trace.legendGroup "floor"
                   |> (if first then id else Trace.hideLegend) ]
-        Panel.create $"{s.Process.Name}: stochastic samplers, MMD² to the exact p(t_end), {particles} samples (not fitted)" "NFE" "MMD² (unbiased; ≤ 0 not shown)" traces
+        Panel.create $"{s.Process.Name} · stochastic samplers, {particles} samples (not fitted)" "NFE" "MMD² to the exact p(t_end) (≤ 0 not shown)" traces
         |> Panel.logX
         |> Panel.logY
     let panels =
