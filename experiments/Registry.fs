@@ -13,7 +13,8 @@ let all: Experiment list =
       Fig13ProcessTable.experiment
       Fig14Langevin.experiment
       Sde02FokkerPlanck.experiment
-      Sde05ReverseSde.experiment ]
+      Sde05ReverseSde.experiment
+      SamplerConvergence.experiment ]
 
 /// The default set: what `all` (or no name) runs.
 let defaults = all |> List.filter (fun e -> e.InDefault)

@@ -4,10 +4,14 @@ using System.Text.Json;
 using Research.Benchmarks;
 using Research.Torch;
 
-// Two roles. `ours CASE THREADS` measures one case in this (fresh) process and prints {"value","unit"}.
+// Roles. `ours CASE THREADS` measures one case in this (fresh) process and prints {"value","unit"};
+// `check CASE` prints our result of a case at a tiny size as {"values": [...]}.
 // Without arguments (or with --rounds/--config/--cases) it drives: for each configuration, round and
 // case it runs ours and then PyTorch (reference.py) as separate processes, alternating so both see the
-// same machine load, and prints one JSON line per case and configuration with the medians.
+// same machine load, and prints one JSON line per case and configuration with the medians. Counting
+// cases (Cases.Counts, unit "nfe") are not timed and have no PyTorch side: they run once, in the driver,
+// and print one line per sampler. `--check` instead runs `check` on both sides for the cases that have one
+// (Cases.Checks) and prints the largest difference between the two results.
 if (args.Length >= 1 && args[0] == "ours")
 {
     int threads = int.Parse(args[2], CultureInfo.InvariantCulture);
@@ -16,10 +20,16 @@ if (args.Length >= 1 && args[0] == "ours")
     Console.WriteLine(JsonSerializer.Serialize(new { value, unit }));
     return 0;
 }
+if (args.Length >= 1 && args[0] == "check")
+{
+    Console.WriteLine(JsonSerializer.Serialize(new { values = Cases.Checks[args[1]]() }));
+    return 0;
+}
 
 int rounds = 3;
 var configs = new[] { "default", "tuned" };
-var cases = Cases.All.Keys.ToArray();
+var cases = Cases.All.Keys.Concat(Cases.Counts.Keys).ToArray();
+var check = false;
 var python = Environment.GetEnvironmentVariable("BENCH_PYTHON") ?? "/usr/bin/python3";
 for (int i = 0; i < args.Length; i++)
 {
@@ -28,8 +38,16 @@ for (int i = 0; i < args.Length; i++)
         case "--rounds": rounds = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
         case "--config": configs = [args[++i]]; break;
         case "--cases": cases = args[++i].Split(','); break;
+        case "--check": check = true; break;
         default: Console.Error.WriteLine($"unknown argument {args[i]}"); return 2;
     }
+}
+
+var unknown = cases.Where(c => !Cases.All.ContainsKey(c) && !Cases.Counts.ContainsKey(c)).ToArray();
+if (unknown.Length > 0)
+{
+    Console.Error.WriteLine($"unknown cases: {string.Join(", ", unknown)}");
+    return 2;
 }
 
 // "default": each side as a user gets it. "tuned": the same allocator, OpenMP and thread settings on
@@ -66,6 +84,48 @@ static double Median(List<double> xs)
     var s = xs.OrderBy(x => x).ToList();
     return s.Count % 2 == 1 ? s[s.Count / 2] : (s[s.Count / 2 - 1] + s[s.Count / 2]) / 2;
 }
+
+double[] Values(string json) =>
+    JsonDocument.Parse(json.Trim().Split('\n')[^1]).RootElement.GetProperty("values").EnumerateArray().Select(v => v.GetDouble()).ToArray();
+
+string Output(string file, IEnumerable<string> arguments)
+{
+    var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
+    foreach (var a in arguments) info.ArgumentList.Add(a);
+    using var p = Process.Start(info)!;
+    var stdout = p.StandardOutput.ReadToEnd();
+    var stderr = p.StandardError.ReadToEnd();
+    p.WaitForExit();
+    if (p.ExitCode != 0) throw new InvalidOperationException($"{file} {string.Join(' ', arguments)} failed:\n{stderr}");
+    return stdout;
+}
+
+if (check)
+{
+    foreach (var c in cases.Where(Cases.Checks.ContainsKey))
+    {
+        var mine = Values(Output(self, [dll, "check", c]));
+        var theirs = Values(Output(python, [reference, "check", c]));
+        if (mine.Length != theirs.Length) throw new InvalidOperationException($"{c}: {mine.Length} values against {theirs.Length}");
+        var difference = mine.Zip(theirs, (a, b) => Math.Abs(a - b)).Max();
+        var scale = mine.Max(Math.Abs);
+        Console.WriteLine(JsonSerializer.Serialize(new { name = $"{c}/check", values = mine.Length, max_abs_diff = difference, max_abs_value = scale }));
+    }
+    return 0;
+}
+
+foreach (var c in cases.Where(Cases.Counts.ContainsKey))
+    foreach (var count in Cases.Counts[c]())
+        Console.WriteLine(JsonSerializer.Serialize(new
+        {
+            name = count.Name,
+            ours = count.Ours,
+            reference = count.Reference,
+            unit = count.Unit,
+            ratio = count.Ours / count.Reference,
+            detail = count.Detail,
+        }));
+cases = cases.Where(Cases.All.ContainsKey).ToArray();
 
 foreach (var config in configs)
 {

@@ -1,6 +1,7 @@
 """The reference side of the benchmarks: the same work as Program.cs, in PyTorch on the same libtorch.
 
 Usage: python3 reference.py CASE THREADS   -> prints one JSON object {"value": ..., "unit": ...}
+       python3 reference.py check CASE     -> the case at a tiny size, {"values": [...]} (driver --check)
 THREADS = 0 leaves PyTorch's default thread count.
 Each case mirrors the C# one line for line (model, initial scale, batch, schedule, sampler).
 """
@@ -120,6 +121,103 @@ def sample(n=10_000, steps=1000):
     return time.perf_counter() - t0, "s"
 
 
+class VpLinear:
+    """VP with linear beta(t) = beta_min + t (beta_max - beta_min), as src/Research.Diffusion VpLinear."""
+
+    def __init__(self, beta_min, beta_max):
+        self.beta_min, self.beta_max = beta_min, beta_max
+
+    @staticmethod
+    def from_ddpm_linear(beta_start=1e-4, beta_end=0.02, steps=1000):
+        slope = (beta_end - beta_start) / (steps - 1)
+        return VpLinear(steps * (beta_start - slope), steps * beta_end)
+
+    def integrated_beta(self, t):
+        return t * (self.beta_min + 0.5 * t * (self.beta_max - self.beta_min))
+
+    def alpha(self, t):
+        return math.exp(-0.5 * self.integrated_beta(t))
+
+    def sigma(self, t):
+        return math.sqrt(-math.expm1(-self.integrated_beta(t)))
+
+    def varsigma(self, t):
+        return self.sigma(t) / self.alpha(t)
+
+    def half_log_snr(self, t):
+        sigma = self.sigma(t)
+        return math.inf if sigma == 0.0 else math.log(self.alpha(t)) - math.log(sigma)
+
+
+def uniform_time(steps, start, end):
+    return [end if i == steps else start + (end - start) * i / steps for i in range(steps + 1)]
+
+
+def denoised(model, process, x, t):
+    """x_0 = (x - sigma eps) / alpha from the eps-network, as Denoiser.FromNetwork + Predict(X0)."""
+    eps = model(x, torch.full((x.shape[0],), t))
+    alpha, sigma = process.alpha(t), process.sigma(t)
+    return x * (1.0 / alpha) + eps * (-sigma / alpha)
+
+
+def ddpm_ancestral(model, process, times, x, g):
+    """Samplers.DdpmAncestral: DDIM with eta = 1 in the VE normal form (AncestralSplit)."""
+    for t, s in zip(times[:-1], times[1:]):
+        alpha_t, sigma_t, alpha_s = process.alpha(t), process.sigma(t), process.alpha(s)
+        d = denoised(model, process, x, t)
+        level, level_next = process.varsigma(t), process.varsigma(s)
+        if level_next == 0.0:
+            down = up = 0.0
+        else:
+            up = min(level_next, level_next * math.sqrt(max(0.0, 1.0 - level_next * level_next / (level * level))))
+            down = math.sqrt(max(0.0, level_next * level_next - up * up))
+        x_next = d * alpha_s
+        if down != 0.0:
+            x_next = x_next + (x - d * alpha_t) * (alpha_s * down / sigma_t)
+        if up != 0.0:
+            x_next = x_next + torch.randn(x.shape, generator=g) * (alpha_s * up)
+        x = x_next
+    return x
+
+
+def dpmpp_2m(model, process, times, x, g):
+    """Samplers.DpmSolverPlusPlus2M (Lu et al. 2022b, Algorithm 2)."""
+    previous, previous_h = None, math.nan
+    for t, s in zip(times[:-1], times[1:]):
+        h = process.half_log_snr(s) - process.half_log_snr(t)
+        d = denoised(model, process, x, t)
+        combined = d
+        if previous is not None and process.sigma(s) != 0.0:
+            r = previous_h / h
+            combined = d * (1.0 + 0.5 / r) - previous * (0.5 / r)
+        x = x * (process.sigma(s) / process.sigma(t)) - combined * (process.alpha(s) * math.expm1(-h))
+        previous, previous_h = d, h
+    return x
+
+
+ANCESTRAL_STEPS, DPM_SOLVER_STEPS = 200, 50
+
+
+def library_sampler(sampler, steps, n=10_000):
+    """Cases.LibrarySampler: the MLP with weights from torch.manual_seed(3) (the default init, as ours from
+    Generator(3)), as an eps-model of the continuous limit of the linear DDPM table, grid uniform in t from 1 to 0."""
+    torch.manual_seed(3)
+    model = Mlp()
+    process = VpLinear.from_ddpm_linear()
+    times = uniform_time(steps, 1.0, 0.0)
+    g = torch.Generator().manual_seed(2)
+    t0 = time.perf_counter()
+    with torch.no_grad():
+        x = torch.randn(n, 2, generator=g)
+        x = sampler(model, process, times, x, g)
+    return (time.perf_counter() - t0, "s"), x
+
+
+CHECKS = {
+    "sampler_ddpm_ancestral": lambda: library_sampler(ddpm_ancestral, 10, 8)[1],
+    "sampler_dpmpp_2m": lambda: library_sampler(dpmpp_2m, 10, 8)[1],
+}
+
 CASES = {
     "tiny_add_2x2": lambda: tiny("add"),
     "tiny_mul_add_2x2": lambda: tiny("mul_add"),
@@ -127,9 +225,14 @@ CASES = {
     "matmul_2048": lambda: matmul(2048),
     "ddpm_train_step": train_step,
     "ddpm_sample_1000": sample,
+    "sampler_ddpm_ancestral": lambda: library_sampler(ddpm_ancestral, ANCESTRAL_STEPS)[0],
+    "sampler_dpmpp_2m": lambda: library_sampler(dpmpp_2m, DPM_SOLVER_STEPS)[0],
 }
 
 if __name__ == "__main__":
+    if sys.argv[1] == "check":
+        print(json.dumps({"values": CHECKS[sys.argv[2]]().double().reshape(-1).tolist()}))
+        sys.exit(0)
     case, threads = sys.argv[1], int(sys.argv[2])
     if threads > 0:
         torch.set_num_threads(threads)

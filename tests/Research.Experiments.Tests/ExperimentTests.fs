@@ -125,3 +125,33 @@ let ``SDE-03 and SDE-05 reverse SDE and PF-ODE samples match the exact marginals
     num s "reverse_sde_max_ks_sqrt_n" |> below "reverse SDE KS" 2.0
     num s "pf_ode_max_ks_sqrt_n" |> below "PF-ODE KS" 2.0
     num s "negative_control_max_ks_sqrt_n" |> above "negative control KS" 10.0
+
+[<Fact>]
+let ``Sampler convergence: fitted orders on G4 under VP and VE are 1 for Euler and DDIM, 2 for Heun and DPM-Solver-2, 3 for DPM-Solver-3`` () =
+    let s = runExperiment "sampler-convergence" [ "points", "32"; "stochastic_max_power", "5"; "particles", "500" ]
+    let order (sampler: string) (proc: string) = s.["orders"].[sampler].[proc].GetValue<float>()
+    // [R] as in the library's order tests: |fitted - p| <= 0.15 (±10% on the halving ratio 2^p, log2 1.1 = 0.14,
+    // rounded up). Neighbouring orders are 1 apart, so a first-order method cannot pass as second order.
+    let expected =
+        [ "PF-ODE Euler", 1.0
+          "DDIM", 1.0
+          "PF-ODE Heun", 2.0
+          "DPM-Solver-2", 2.0
+          "DPM-Solver-3", 3.0 ]
+    for proc in [ "VP-linear"; "VE-geometric" ] do
+        for (sampler, p) in expected do
+            order sampler proc |> close $"order of {sampler} under {proc}" p 0.15
+    // Every fixed-step ODE sampler in the sweep against its declared order (data on the sampler).
+    let declared = s.["declared_orders"].AsObject()
+    Assert.Equal(9, declared.Count)
+    for KeyValue(sampler, p) in declared do
+        for proc in [ "VP-linear"; "VE-geometric" ] do
+            order sampler proc |> close $"order of {sampler} under {proc}" (p.GetValue<float>()) 0.15
+    num s "max_abs_order_deviation" |> below "max |fitted - declared|" 0.15
+    // Stochastic samplers are scored by MMD^2, not fitted: DDPM ancestral at the finest grid is within 5 SE of an
+    // exact sample's MMD^2 (section 0.3 [M]) and, at 4 steps, far above it.
+    for proc in [ "VP-linear"; "VE-geometric" ] do
+        let exact, se = num s $"mmd2_exact_sample_{proc}", num s $"mmd2_exact_sample_se_{proc}"
+        let difference = sqrt (se * se + (num s $"mmd2_finest_se_{proc}_DDPM ancestral") ** 2.0)
+        num s $"mmd2_finest_{proc}_DDPM ancestral" |> close $"DDPM ancestral MMD² under {proc}" exact (5.0 * difference)
+        num s $"mmd2_coarsest_{proc}_DDPM ancestral" |> above $"DDPM ancestral MMD² at 4 steps under {proc}" (exact + 20.0 * se)

@@ -68,6 +68,23 @@ public class SamplerTests(ITestOutputHelper output)
         Assert.True(errors[0].Nfe < errors[1].Nfe && errors[1].Nfe < errors[2].Nfe, string.Join(", ", errors.Select(e => e.Nfe)));
     }
 
+    // ConvergenceStudy.FewestSteps: the step count it returns meets the target and one step fewer misses it (G1, exact
+    // end points); a target no grid up to maxSteps reaches gives null; a non-positive target is rejected.
+    [Fact]
+    public void FewestSteps_returns_the_smallest_grid_that_reaches_the_target()
+    {
+        using var study = new ConvergenceStudy(G1, VpCos, 0.95, 0.05);
+        double[] Grid(int n) => TimeGrid.UniformLogSnr(VpCos, n, 0.95, 0.05);
+        var target = study.Error(Samplers.Euler, 37, Grid(37)).Error;
+        var hit = study.FewestSteps(Samplers.Euler, target, Grid)!.Value;
+        output.WriteLine($"target {target:E3}: {hit.Steps} steps, error {hit.Error:E3}");
+        Assert.True(hit.Steps <= 37 && hit.Error <= target, $"{hit.Steps} steps, error {hit.Error:E3}");
+        Assert.True(study.Error(Samplers.Euler, hit.Steps - 1, Grid(hit.Steps - 1)).Error > target);
+        Assert.Null(study.FewestSteps(Samplers.Euler, target / 1e6, Grid, maxSteps: 64));
+        Assert.Throws<ArgumentException>(() => study.FewestSteps(Samplers.Euler, 0.0, Grid));
+        Assert.Throws<ArgumentException>(() => study.Error(Samplers.DdpmAncestral, 4, Grid(4)));
+    }
+
     // DDIM-01 [A]: DDIM (eta = 0) on VP-cosine is Euler on the PF-ODE of the VE normal form in varsigma-time, which is
     // the EDM process (alpha = 1, sigma = t) on the grid varsigma(t_i) with the model read under EDM (PROC-08). The
     // trajectories agree at every grid point (x = alpha x^); samplers are stateless, so prefix grids give the trajectory.
