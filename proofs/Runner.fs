@@ -8,11 +8,11 @@ open System.Text.RegularExpressions
 open Research.Proofs.Claims
 
 let claims =
-    [ Divergences.claims; Processes.claims; Score.claims; Sde.claims; Ddpm.claims; Latent.claims; Gan.claims ]
+    [ Divergences.claims; Processes.claims; Score.claims; Sde.claims; Ddpm.claims; Latent.claims; Gan.claims; ScoreMatching.claims; Vdm.claims; Extensions.claims ]
     |> List.concat
 
 let controls =
-    [ Divergences.controls; Processes.controls; Score.controls; Sde.controls; Ddpm.controls; Latent.controls; Gan.controls ]
+    [ Divergences.controls; Processes.controls; Score.controls; Sde.controls; Ddpm.controls; Latent.controls; Gan.controls; ScoreMatching.controls; Vdm.controls; Extensions.controls ]
     |> List.concat
 
 /// shared/derivations.md, looked up from the working directory and the assembly upwards
