@@ -276,3 +276,13 @@ module Schedule =
 
 /// The marginal of an F2 mixture under a schedule at time t.
 let marginal (g: Gmm) (s: Schedule) t = Marginal(g, s.Alpha t, s.Sigma t)
+
+/// An F6/F8 schedule as a toolkit NoiseProcess: the toolkit then derives f, g^2, SNR and lambda' from the
+/// schedule's closed forms, so a claim can check those derivations on schedules the toolkit does not ship.
+type ScheduleProcess(s: Schedule) =
+    inherit Research.Diffusion.NoiseProcess()
+    override _.Name = s.Name
+    override _.Alpha t = s.Alpha t
+    override _.Sigma t = s.Sigma t
+    override _.AlphaPrime t = s.AlphaDot t
+    override _.SigmaPrime t = s.SigmaDot t

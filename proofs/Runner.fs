@@ -8,11 +8,13 @@ open System.Text.RegularExpressions
 open Research.Proofs.Claims
 
 let claims =
-    [ Divergences.claims; Processes.claims; Score.claims; Sde.claims; Ddpm.claims; Latent.claims; Gan.claims; Flows.claims; Energy.claims ]
+    [ Divergences.claims; Processes.claims; Score.claims; Sde.claims; Ddpm.claims; Latent.claims; Gan.claims
+      Flows.claims; Energy.claims; ScoreMatching.claims; Vdm.claims; Extensions.claims ]
     |> List.concat
 
 let controls =
-    [ Divergences.controls; Processes.controls; Score.controls; Sde.controls; Ddpm.controls; Latent.controls; Gan.controls; Flows.controls; Energy.controls ]
+    [ Divergences.controls; Processes.controls; Score.controls; Sde.controls; Ddpm.controls; Latent.controls; Gan.controls
+      Flows.controls; Energy.controls; ScoreMatching.controls; Vdm.controls; Extensions.controls ]
     |> List.concat
 
 /// shared/derivations.md, looked up from the working directory and the assembly upwards

@@ -99,14 +99,6 @@ let ornsteinUhlenbeck theta c =
     { Name = "OU"; Alpha = (fun t -> exp (-theta * t)); AlphaDot = (fun t -> -theta * exp (-theta * t))
       Sigma = sigma; SigmaDot = (fun t -> c * c * exp (-2.0 * theta * t) / (2.0 * sigma t)); TMax = 0.99 }
 
-type OuProcess(s: Schedule) =
-    inherit NoiseProcess()
-    override _.Name = s.Name
-    override _.Alpha t = s.Alpha t
-    override _.Sigma t = s.Sigma t
-    override _.AlphaPrime t = s.AlphaDot t
-    override _.SigmaPrime t = s.SigmaDot t
-
 /// GBM (F4) log-density and its Fokker–Planck sides; `logDrift` is mu - kappa^2/2 (Ito) or mu (Stratonovich, control).
 let gbmChecks (logDrift: float -> float -> float) =
     let mu, kappa, m0, v0 = 0.3, 0.5, 0.0, 0.2
@@ -122,7 +114,7 @@ let gbmChecks (logDrift: float -> float -> float) =
         Check.relClose "GBM: dp/dt = -d(mu x p) + 1/2 d^2(kappa^2 x^2 p) [D]" 1e-5 lhs rhs)
 
 let fpChecks (fp: FokkerPlanck) =
-    let processes = [ Schedule.vpLinear, VpLinear() :> NoiseProcess; (let ou = ornsteinUhlenbeck 0.8 1.2 in ou, OuProcess(ou) :> NoiseProcess) ]
+    let processes = [ Schedule.vpLinear, VpLinear() :> NoiseProcess; (let ou = ornsteinUhlenbeck 0.8 1.2 in ou, ScheduleProcess(ou) :> NoiseProcess) ]
     sample 303 40 (Gen.zip (Gen.zip (Gen.elements processes) (Gen.choose (1, 2))) (Gen.zip time (vector 2 -1.0 1.0)))
     |> List.collect (fun (((s, p), d), (t, u)) ->
         let g = (sample (304 + d) 1 (Gmm.generate d)).Head
