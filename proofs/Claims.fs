@@ -54,6 +54,9 @@ module Check =
     /// The worst of many comparisons of one kind, so a family of FsCheck cases reports one line.
     let worst (checks: Check seq) = checks |> Seq.maxBy severity
 
+    /// The worst check of each kind (same `What`), so a sweep over cases reports one line per kind.
+    let grouped (checks: Check list) = checks |> List.groupBy (fun c -> c.What) |> List.map (snd >> worst)
+
     let isTrue what (condition: bool) = within what (if condition then 0.0 else 1.0) 0.5
 
 /// An executable claim of derivations.md.

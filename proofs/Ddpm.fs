@@ -15,7 +15,6 @@ open Research.Proofs.Fixtures
 
 let family = "DDPM"
 
-let private grouped (checks: Check list) = checks |> List.groupBy (fun c -> c.What) |> List.map (snd >> Check.worst)
 
 let tables () = [ "linear", DdpmSchedule.Linear(); "SD", DdpmSchedule.ScaledLinear(); "cosine", DdpmSchedule.Cosine() ]
 
@@ -57,7 +56,7 @@ let ddpm01Checks (variance: DdpmSchedule -> int -> float) =
                 let m = moments xs[i]
                 mc.Add(Check.monteCarlo "[M] mean at t in {1,10,100,500,1000}" m.Mean m.SeMean (sqrt (table.AlphaBar t) * x0[i]) 0.0)
                 mc.Add(Check.monteCarlo "[M] variance at t in {1,10,100,500,1000}" m.Variance m.SeVariance (variance table t) 0.0)
-    exact :: grouped (List.ofSeq mc)
+    exact :: Check.grouped (List.ofSeq mc)
 
 // ---------------------------------------------------------------------------------------------
 // DDPM-02
@@ -86,7 +85,7 @@ let ddpm02Checks (coefficient: DdpmSchedule -> int -> float) =
           Check.close "LG-01 posterior variance = beta~_t" 1e-10 var (posteriorVariance table t)
           Check.close "Bayes pointwise" 1e-10 (normalLogPdf (posteriorMean table t x0 xt) (posteriorVariance table t) xPrev) bayes
           Check.close "eps form = x0 form" 1e-10 ((xt - coefficient table t * e) / sqrt (1.0 - beta)) (posteriorMean table t x0 xt) ])
-    |> grouped
+    |> Check.grouped
 
 // ---------------------------------------------------------------------------------------------
 // DDPM-03
@@ -114,7 +113,7 @@ let ddpm03Checks (weight: DdpmSchedule -> int -> float -> float) =
                     let ct = 1.5 * (bt / sigma2 - 1.0 - log (bt / sigma2))
                     Check.close "KL(q || p_theta) = weight ||eps - eps_theta||^2 + C_t" 1e-10 kl (weight table t sigma2 * ((eps - epsTheta).L2Norm() ** 2.0) + ct))
             klChecks @ [ Check.close "sigma^2 = beta~: weight = (SNR_{t-1}/SNR_t - 1)/2" 1e-10 (klWeight table t bt) (0.5 * (table.Snr(t - 1) / table.Snr t - 1.0)) ]))
-    |> grouped
+    |> Check.grouped
 
 // ---------------------------------------------------------------------------------------------
 // DDPM-04
@@ -273,7 +272,7 @@ let decoderChecks levels spacing half =
         [ Check.within "sum over the k + 1 bins = 1" (abs (Array.sum probs - 1.0)) 1e-14
           // Below s ~ 0.07 the far bins (> 37 sd away) underflow float64, so positivity is asserted from 0.1.
           Check.isTrue "every bin probability > 0 (s >= 0.1)" (s < 0.1 || Array.forall (fun p -> p > 0.0) probs) ])
-    |> grouped
+    |> Check.grouped
 
 // ---------------------------------------------------------------------------------------------
 // SNR-02
@@ -306,7 +305,7 @@ let snr02Checks (precision: float -> float -> float -> float) =
           Check.close "KL (DIV-02) = (SNR_s - SNR_t)/2 ||x0 - x0hat||^2" 1e-10 kl (0.5 * (snrS - snrT) * ((vec x0 - x0Hat).L2Norm() ** 2.0))
           Check.close "eps form: KL = (SNR_s/SNR_t - 1)/2 ||eps - eps-hat||^2" 1e-10 klEps (0.5 * (snrS / snrT - 1.0) * ((epsTrue - epsHat).L2Norm() ** 2.0))
           Check.close "VDM: SNR = e^{-gamma}, alpha^2 / sigma^2 = sigmoid(-gamma) / sigmoid(gamma)" 1e-12 (sigmoid -gamma / sigmoid gamma) (exp -gamma) ])
-    |> grouped
+    |> Check.grouped
 
 // ---------------------------------------------------------------------------------------------
 // DDIM-01
@@ -385,7 +384,7 @@ let ddim02 () =
           Check.monteCarlo "[M] variance sigma_s^2" m.Variance m.SeVariance (sigmaS ** 2.0) 0.0
           Check.close "eta = sigma_Q: x_t coefficient = alpha_{t|s} sigma_s^2 / sigma_t^2" 1e-12 cQ (aTS * sigmaS ** 2.0 / sigmaT ** 2.0)
           Check.close "eta = sigma_Q: x0 coefficient = alpha_s sigma_{t|s}^2 / sigma_t^2" 1e-12 (alphaS - cQ * alphaT) (alphaS * sTS2 / sigmaT ** 2.0) ])
-    |> grouped
+    |> Check.grouped
 
 let claims =
     [ claim "DDPM-01" "forward marginal q(x_t | x_0)" family (fun () -> ddpm01Checks (fun table t -> 1.0 - table.AlphaBar t))

@@ -13,7 +13,6 @@ open Research.Proofs.Generators
 
 let family = "Energy"
 
-let private grouped (checks: Check list) = checks |> List.groupBy (fun c -> c.What) |> List.map (snd >> Check.worst)
 
 /// A 1-D EBM q = e^{-f} / Z with Z by [Q] (GK split at the given breakpoints).
 type Ebm1 =
@@ -94,7 +93,7 @@ let ebm02 () =
             [ Check.close "[A] N(x; m1, s1^2) N(x; m2, s2^2) = N(m1; m2, s1^2 + s2^2) N(x; m, s^2) (log)" 1e-12
                   (normalLogPdf m1 (s1 * s1) x + normalLogPdf m2 (s2 * s2) x) (normalLogPdf m2 (s1 * s1 + s2 * s2) m1 + normalLogPdf m s2p x)
               Check.close "[Q] Z12 = Z1 Z2 N(m1; m2, s1^2 + s2^2)" 1e-9 z12 (z1 * z2 * normalPdf m2 (s1 * s1 + s2 * s2) m1) ])
-        |> grouped
+        |> Check.grouped
     let q1 = ebm doubleWell wellBreaks
     let q2 = ebm (gaussianEnergy 1.0 1.0) unitBreaks
     let q12 = ebm (fun x -> doubleWell x + gaussianEnergy 1.0 1.0 x) wellBreaks

@@ -12,7 +12,6 @@ open Research.Proofs.Fixtures
 
 let family = "Extensions"
 
-let private grouped (checks: Check list) = checks |> List.groupBy (fun c -> c.What) |> List.map (snd >> Check.worst)
 
 // ---------------------------------------------------------------------------------------------
 // NG-01 (1): the forward chain with non-Gaussian noise
@@ -64,7 +63,7 @@ let ng01Chain () =
                 weight <- (1.0 - table.Beta s) ** 2.0 * weight + table.Beta s ** 2.0
             [ Check.close "[A] variance recursion = 1 - alpha-bar_t (toolkit table)" 1e-12 var (1.0 - table.AlphaBar t)
               Check.relClose "[A] kappa_4 recursion = the closed sum" 1e-12 weight (kurtosisWeight table t) ])
-        |> grouped
+        |> Check.grouped
     let weightT = kurtosisWeight table 1000
     recursion
     @ [ Check.relClose "[A] SD table, t = T: sum beta^2 prod (1-beta)^2 = 0.005658393467052102" 1e-12 weightT 0.005658393467052102
@@ -106,7 +105,7 @@ let ng01Dsm () =
         let fd = derivative logisticLogDensity x 1e-5
         [ Check.close "[A] DSM minimiser E[(log rho)'(x~ - x) | x~] = grad p / p" 1e-12 minimiser (gradP / Array.sum dens)
           Check.relClose "[D] DSM minimiser = FD of log p_rho" 1e-7 minimiser fd ])
-    |> grouped
+    |> Check.grouped
     |> List.append [ Check.relClose "[Q] logistic noise of scale sqrt 3/pi has variance 1" 1e-9 variance 1.0 ]
 
 /// Tweedie E[x | x~] = x~ + sigma^2 grad log p(x~) (sigma^2 = 1) against the posterior mean of the atoms:
@@ -150,7 +149,7 @@ let bits01 () =
             let mismatches = decoded |> Array.mapi (fun c v -> if v = int64 c then 0.0 else 1.0) |> Array.sum
             [ Check.within "codes are the binary expansion in {-s, s}, k = 1..16 (entries wrong)" expansionErrors 0.0
               Check.within "exhaustive round trip decode(encode(c)) = c, k = 1..16 (mismatches)" mismatches 0.0 ])
-        |> grouped
+        |> Check.grouped
     // [M] 2^20 bits through x + tau u: the fraction of flipped bits is Phi(-s/tau).
     let tau, k = 0.35, 16
     use generator = new Generator(503UL)

@@ -15,7 +15,6 @@ open Research.Proofs.Generators
 
 let family = "Flows"
 
-let private grouped (checks: Check list) = checks |> List.groupBy (fun c -> c.What) |> List.map (snd >> Check.worst)
 
 // ---------------------------------------------------------------------------------------------
 // The flow layers as maps of float arrays (float64, no graph)
@@ -125,7 +124,7 @@ let nf01Affine sign =
         let formula = Array.map2 (fun z ld -> baseLogPdf z + sign * ld) zs logDet
         let exact = xs |> Array.map (fun x -> mvnLogPdf b (a * a.Transpose()) (vec x))
         [ Check.worst (Array.map2 (Check.close "[A] affine: log N(z) + log|det dz/dx| = log N(x; b, A A^T)" 1e-12) formula exact) ])
-    |> grouped
+    |> Check.grouped
 
 /// 1-D bijections with f', f^{-1}: z + 0.8 tanh z (inverse by Brent) and sinh (heavy-ish tails).
 let private bijections =
@@ -183,7 +182,7 @@ let nf02 () =
             |> List.concat)
     let masses =
         [ 3231; 3241 ] |> List.map (fun seed -> use flow = flow2 seed in gridMass gridStep (logProbOf flow))
-    grouped composition @ [ Check.worst (masses |> List.map (fun m -> Check.close "[Q] 2-D composed density integrates to 1 (grid on [-12, 12]^2)" 1e-6 m 1.0)) ]
+    Check.grouped composition @ [ Check.worst (masses |> List.map (fun m -> Check.close "[Q] 2-D composed density integrates to 1 (grid on [-12, 12]^2)" 1e-6 m 1.0)) ]
 
 /// Control: S0's unindexed "+" form used in the generative direction.
 let nf02PlusInGenerativeDirection () =
@@ -227,7 +226,7 @@ let nf03Structure () =
               Check.relClose "[D] log|det| of the FD Jacobian (LU) = sum s" 1e-7 (luLogAbsDet j) logDet[i]
               Check.close "[A] log|det| of the autograd Jacobian (LU) = sum s" 1e-12 (luLogAbsDet (autogradJacobian (fun t -> c.Forward t) x)) logDet[i] ])
         |> List.concat)
-    |> grouped
+    |> Check.grouped
 
 /// NF-03 check 4 with the generative direction's log-det entered with `sign`.
 let nf03Normalisation sign =

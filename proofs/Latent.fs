@@ -13,7 +13,6 @@ open Research.Proofs.Generators
 
 let family = "Latent"
 
-let private grouped (checks: Check list) = checks |> List.groupBy (fun c -> c.What) |> List.map (snd >> Check.worst)
 let private m2 (a: float[,]) = Matrix<float>.Build.DenseOfArray a
 let private relDiff (a: V) (b: V) = (a - b).AbsoluteMaximum() / max 1.0 (max (a.AbsoluteMaximum()) (b.AbsoluteMaximum()))
 let private relDiffM (a: M) (b: M) = (a - b).InfinityNorm() / max 1.0 (max (a.InfinityNorm()) (b.InfinityNorm()))
@@ -51,7 +50,7 @@ let lg01 () =
           Check.within "posterior covariance = Schur complement (Woodbury)" (relDiffM post.Covariance schurCov) 1e-10
           Check.within "evidence covariance = L^{-1} + A Lambda^{-1} A^T" (relDiffM model.Evidence.Covariance s) 1e-12
           Check.within "Bayes pointwise at 100 x: log p(x|y) = log p(y|x) + log p(x) - log p(y)" bayes 1e-10 ])
-    |> grouped
+    |> Check.grouped
 
 /// VAE-01's identity for a Gaussian q: log p(x) - ELBO(q) - KL(q || p(z|x)).
 let elboGap (model: LinearGaussian) (x: V) (q: Gaussian) =
@@ -71,7 +70,7 @@ let vae01 () =
           Check.close "q = posterior: ELBO = log p(x)" 1e-10 gapPost 0.0
           Check.close "q = posterior: KL = 0" 1e-10 klPost 0.0
           Check.exceeds "mean shifted by 0.5 sd: ELBO < log p(x) by >= 1e-3" gapShift 1e-3 ])
-    |> grouped
+    |> Check.grouped
 
 let vae02 () =
     let (model, x), (dm, s) = (sample 1701 1 (Gen.zip (f5 2) (Gen.zip (vector 2 -0.5 0.5) (spd 2)))).Head
@@ -140,7 +139,7 @@ let vae04 () =
               Check.close "gap formula = KL(q_MF || p) (DIV-02)" 1e-10 gapFormula kl
               Check.close "gap = log p(x) - ELBO(q_MF)" 1e-10 gapFormula (model.Evidence.LogDensity x - model.Elbo(x, qmf))
               Check.isTrue "perturbations of the factors increase the KL" (Array.forall (fun v -> v > kl) perturbed) ]))
-    |> grouped
+    |> Check.grouped
 
 let claims =
     [ claim "LG-01" "Gaussian prior + linear-Gaussian likelihood posterior" family lg01

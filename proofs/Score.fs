@@ -36,7 +36,6 @@ let private point (g: Gmm) (s: Schedule) t (u: float[]) =
     let k = 0
     m.ComponentMeans[k] + vec u * sqrt (m.Covariances[k].Diagonal().Maximum())
 
-let private grouped (checks: Check list) = checks |> List.groupBy (fun c -> c.What) |> List.map (snd >> Check.worst)
 
 // ---------------------------------------------------------------------------------------------
 // SM-01
@@ -57,7 +56,7 @@ let sm01 () =
             let fd = vec (gradient (fun y -> tk.LogDensity(vec y)) (x.ToArray()) h)
             [ Check.within "score (toolkit) = grad p / p" (relDiff score ratio) 1e-10
               Check.within "score (toolkit) = FD of log p_t [D]" (relDiff score fd) 1e-7 ])
-        |> grouped
+        |> Check.grouped
     let far =
         let g = Gmm.g1
         let tk = (toolkit g).Diffuse(VpLinear(), 0.3)
@@ -102,7 +101,7 @@ let tweedieChecks (tw: Tweedie) =
           Check.within "toolkit X0FromScore = F2 posterior mean" (relDiff (Parameterization.X0FromScore(p.At t, x, score)) (m.PosteriorMean x)) 1e-9
           Check.within "second order: Cov[x0|x] = sigma^2/alpha^2 (I + sigma^2 H)" (relDiffM (tw.Covariance a sg (tk.Marginal.LogDensityHessian x)) (m.PosteriorCovariance x)) 1e-9
           Check.within "toolkit posterior covariance = F2" (relDiffM (tk.PosteriorCovariance x) (m.PosteriorCovariance x)) 1e-9 ])
-    |> grouped
+    |> Check.grouped
 
 // ---------------------------------------------------------------------------------------------
 // SCORE-02
@@ -166,7 +165,7 @@ let snr01 () =
         [ Check.close "sigma~^2 = (1 - alpha-bar)/alpha-bar = 1/SNR" 1e-12 (sigmaTilde ** 2.0) (1.0 / vp.Snr t)
           Check.within "score VP = alpha-bar^{-1/2} score VE" (relDiff sVp (sVe / sqrt abar)) 1e-10
           Check.close "||eps_theta - eps||^2 = sigma~^2 ||s_VE + eps/sigma~||^2" 1e-12 (((epsTheta - eps).L2Norm()) ** 2.0) (sigmaTilde ** 2.0 * ((model + eps / sigmaTilde).L2Norm()) ** 2.0) ])
-    |> grouped
+    |> Check.grouped
 
 // ---------------------------------------------------------------------------------------------
 // GUIDE-01 .. GUIDE-03
@@ -218,7 +217,7 @@ let guide01 () =
             let h = 1e-5 * Schedule.vpLinear.Sigma t
             let gradLogR = derivative (fun y -> logClassifier m labels (vec [| y |])) x[0] h
             [ Check.within "score of p_t(.|y) = s_t + grad log r_y [D]" (abs (conditional[0] - unconditional[0] - gradLogR) / max 1.0 (abs conditional[0])) 1e-7 ])
-        |> grouped
+        |> Check.grouped
     scores @ [ Check.worst (noisyClassifierChecks (fun m _ x -> exp (logClassifier m [ 0 ] (vec [| x |])))) ]
 
 let guide02 () =
@@ -240,7 +239,7 @@ let guide02 () =
             @ (if gamma = 1.0 then
                    [ Check.close "gamma = 1: the conditional score" 1e-10 guidedScore ((toolkit (subMixture g labels)).Diffuse(p, t).Score(x)[0]) ]
                else [])))
-    |> grouped
+    |> Check.grouped
 
 /// Guided score of GUIDE-02/03 and the exact score of the diffused tilted law p0 p(y|x)^gamma (by quadrature).
 let tiltedScores gamma (t: float) x =
@@ -275,7 +274,7 @@ let guide03 () =
             [ Check.close "CFG: eps form = -sigma x score form" 1e-10 epsCfg (-sigma * scoreCfg)
               Check.close "CFG = classifier guidance with gamma = 1 + w" 1e-10 scoreCfg (uncond.Score(x)[0] + (1.0 + w) * implicitClassifier)
               Check.within "implicit classifier = grad log p_t(y|x) [D]" (abs (implicitClassifier - gradLogR) / max 1.0 (abs gradLogR)) 1e-7 ])
-        |> grouped
+        |> Check.grouped
     let g3, e3 = tiltedScores 3.0 0.5 0.3
     let g1, e1 = tiltedScores 1.0 0.5 0.3
     identities
@@ -298,7 +297,7 @@ let sub01 () =
         let decomposed = u * (toolkit lowDim).Diffuse(p, t).Score(u.Transpose() * x) - (eye 3 - projector) * x / (sigma * sigma)
         [ Check.within "full score = U grad log p^(n)(U^T x) - (I - UU^T) x / sigma^2" (relDiff ((toolkit full).Diffuse(p, t).Score x) decomposed) 1e-10
           Check.within "P^2 = P = P^T" (max (relDiffM (projector * projector) projector) (relDiffM projector (projector.Transpose()))) 1e-12 ])
-    |> grouped
+    |> Check.grouped
 
 let rotation (angle: float) = mat [| [| cos angle; -sin angle |]; [| sin angle; cos angle |] |]
 
@@ -312,7 +311,7 @@ let symmetryChecks (transforms: (string * M) list) =
         |> List.collect (fun (name, r) ->
             [ Check.close (name + ": p_t(Rx) = p_t(x)") 1e-12 (tk.LogDensity(r * x)) (tk.LogDensity x)
               Check.within (name + ": s_t(Rx) = R s_t(x)") (relDiff (tk.Score(r * x)) (r * tk.Score x)) 1e-12 ]))
-    |> grouped
+    |> Check.grouped
 
 let sym01 () =
     symmetryChecks

@@ -16,7 +16,6 @@ open Research.Proofs.Fixtures
 
 let family = "ScoreMatching"
 
-let private grouped (checks: Check list) = checks |> List.groupBy (fun c -> c.What) |> List.map (snd >> Check.worst)
 
 // ---------------------------------------------------------------------------------------------
 // Tensor helpers (Monte Carlo on float64 tensors through Research.Torch)
@@ -166,7 +165,7 @@ let sm03Checks targetPower =
               Check.exceeds "C_sigma > 0" trace 0.0
               paired "[M] N = 2e5, model: E_DSM - C_sigma = E|s - grad log p_sigma|^2 (paired)" (Model.valueTensor model noisy)
               paired "[M] N = 2e5, minimiser s* = grad log p_sigma: E_DSM = C_sigma" score ]))
-    |> grouped
+    |> Check.grouped
 
 // ---------------------------------------------------------------------------------------------
 // LD-01 Langevin dynamics
@@ -207,7 +206,7 @@ let ld01Checks (variance: float -> float -> float) =
             let mean, var = ulaMoments m s2 alpha (start, 0.5) 50_000
             [ Check.close "[A] mean recursion -> m" 1e-12 mean m
               Check.close "[A] variance recursion -> s^2 / (1 - alpha/(2 s^2))" 1e-12 var (variance s2 alpha) ])
-        |> grouped
+        |> Check.grouped
     let mo, exactMean, exactVar, alpha = ulaSimulation.Force()
     recursion
     @ [ Check.monteCarlo "[M] toolkit ULA, alpha = 0.1, N = 4e5: mean 0" mo.Mean mo.SeMean 0.0 (abs exactMean)

@@ -14,7 +14,6 @@ open Research.Proofs.Fixtures
 
 let family = "SDE"
 
-let private grouped (checks: Check list) = checks |> List.groupBy (fun c -> c.What) |> List.map (snd >> Check.worst)
 
 /// Exact score of a 1-D mixture's marginal at (alpha, sigma), allocation-free for simulation loops.
 let scalarScore (g: Gmm) alpha sigma =
@@ -127,7 +126,7 @@ let fpChecks (fp: FokkerPlanck) =
         let fd = derivative (fun v -> exp (Score.toolkit(g).Diffuse(p, v).LogDensity x)) t (timeStep t)
         [ Check.closeScaled "dp/dt (F2) = -div(p f) + 1/2 g^2 Delta p" 1e-10 (max density (abs lhs)) lhs rhs
           Check.closeScaled "dp/dt by FD in t = F2 formula [D]" 1e-7 (max density (abs lhs)) fd lhs ])
-    |> grouped
+    |> Check.grouped
 
 let sde02 () =
     let ou t = (let theta, c, m0, v0 = 0.8, 1.2, 0.5, 0.3 in let a = exp (-theta * t) in a * m0, a * a * v0 + c * c * (1.0 - a * a) / (2.0 * theta))
@@ -140,7 +139,7 @@ let sde02 () =
             let h = timeStep t
             [ Check.relClose "OU generator: d/dt E x^2 = E[2x f + g^2]" 1e-7 (derivative second t h) (-2.0 * theta * second t + c * c)
               Check.relClose "OU generator: d/dt E x^4 = E[4x^3 f + 6 g^2 x^2]" 1e-7 (derivative fourth t h) (-4.0 * theta * fourth t + 6.0 * c * c * second t) ])
-        |> grouped
+        |> Check.grouped
     fpChecks fokkerPlanck @ [ Check.worst (gbmChecks (fun mu kappa -> mu - kappa * kappa / 2.0)) ] @ generator
 
 // ---------------------------------------------------------------------------------------------
@@ -274,7 +273,7 @@ let hFamilyPointwise sign =
             let rhs = -(density * (s * drift) + density * divDrift) + 0.5 * h * h * laplacianP
             [ Check.within "toolkit GeneralizedDrift = f x - (g^2 - h^2)/2 s" (Score.relDiff (sde.GeneralizedDrift(t, x, s, h, false)) (p.Drift t * x - 0.5 * (p.DiffusionSquared t - h * h) * s)) 1e-12
               Check.closeScaled "FP right-hand side identical for h in {0, g/2, g, 2g}" 1e-10 (max density (abs reference)) rhs reference ]))
-    |> grouped
+    |> Check.grouped
 
 let sde04 () = hFamilyPointwise 1.0 @ hFamilyChecks ()
 
@@ -403,7 +402,7 @@ let sde08 () =
         let masses = Array.concat [ [| m.Cdf xs[0] |]; xs |> Array.pairwise |> Array.map (fun (a, b) -> m.Cdf b - m.Cdf a); [| 1.0 - m.Cdf xs[9] |] ]
         [ Check.within "[O] x_t = F_t^{-1}(k/11) (toolkit quantile)" (Array.map2 (fun x u -> abs (x - data.Diffuse(p, t).Marginal.Quantile u) / max 1.0 (abs x)) xs us |> Array.max) 1e-7
           Check.within "[O] each of the 11 masses = 1/11" (masses |> Array.map (fun v -> abs (v - 1.0 / 11.0)) |> Array.max) 1e-7 ])
-    |> grouped
+    |> Check.grouped
 
 let claims =
     [ claim "SDE-01" "Wiener increments" family (fun () -> wienerChecks sqrt)

@@ -13,7 +13,6 @@ open Research.Proofs.Fixtures
 
 let family = "VDM"
 
-let private grouped (checks: Check list) = checks |> List.groupBy (fun c -> c.What) |> List.map (snd >> Check.worst)
 
 /// p_t(z), E[x_0 | x_t = z] and Var[x_0 | x_t = z] of a 1-D F2 mixture at (alpha, sigma).
 [<Struct>]
@@ -113,7 +112,7 @@ let scheduleChecks lambdaMin =
     let direct = lossInSnr Gmm.g1 snr03Point -10.0 lambdaMax
     f8 lambdaMin
     |> List.map (fun (p, _, _) -> Check.relClose "[Q] G1: L_inf in t on each F8 schedule = the SNR integral" 1e-8 (lossInTime Gmm.g1 snr03Point p) direct)
-    |> grouped
+    |> Check.grouped
 
 let snr03 () =
     let toolkitLambda =
@@ -137,7 +136,7 @@ let snr03 () =
     let moved = lossInTime Gmm.g1 snr03Point (let p, _, _ = (f8 -9.0).Head in p)
     let predicted = -(lossInSnr Gmm.g1 snr03Point -10.0 -9.0)
     scheduleChecks -10.0
-    @ grouped (toolkitLambda @ closedForm @ posteriorAgreesWithToolkit Gmm.g1)
+    @ Check.grouped (toolkitLambda @ closedForm @ posteriorAgreesWithToolkit Gmm.g1)
     @ [ Check.relClose "[Q] I-MMSE: E_x L_inf = d/2 log((1 + SNRmax s^2)/(1 + SNRmin s^2))" 1e-9 averaged (0.5 * log ((1.0 + exp lambdaMax * s2) / (1.0 + exp -10.0 * s2)))
         Check.closeScaled "[Q] lambda_min -10 -> -9 changes L_inf by the predicted amount (relative to L_inf)" 1e-9 reference (moved - reference) predicted
         Check.exceeds "the change is >> the 1e-8 tolerance (relative)" (abs (moved - reference) / reference) 1e-6 ]
@@ -183,7 +182,7 @@ let snr04 () =
     @ [ Check.within "[R] Gaussian: error ratios (L_T - L_inf)/(L_2T - L_inf), T = 128, 256, 512, within 10% of 2" (ratios |> List.map (fun r -> abs (r / 2.0 - 1.0)) |> List.max) 0.1
         Check.within "G1: e(v) is non-increasing in v (MMSE)" (eG1 |> Array.pairwise |> Array.map (fun (a, b) -> max 0.0 (a - b)) |> Array.max) 1e-15 ]
     @ chainChecks "G1" g1Losses g1Inf
-    @ grouped (posteriorAgreesWithToolkit Gmm.g1)
+    @ Check.grouped (posteriorAgreesWithToolkit Gmm.g1)
 
 let claims =
     [ claim "SNR-03" "continuous VDM loss depends only on the SNR endpoints" family snr03

@@ -13,15 +13,9 @@ open System.Text.Json.Nodes
 open Research.Diffusion
 open Research.Torch
 open Research.Experiments.Figures
-open MathNet.Numerics.LinearAlgebra
 
-/// G4 (derivations.md fixtures), built in the library.
-let g4 =
-    let v (a: float) (b: float) = Vector<float>.Build.DenseOfArray [| a; b |]
-    GaussianMixture(
-        Array.create 4 0.25,
-        [| for (a, b) in [ 2.0, 0.0; -2.0, 0.0; 0.0, 2.0; 0.0, -2.0 ] -> Gaussian.Isotropic(v a b, 0.09) |]
-    )
+/// G4 (derivations.md fixtures), as the library names it.
+let g4 = CatalogueMixtures.G4
 
 /// A process and the time span sampled: from `Start` (nearly the prior) down to `End` (near the data,
 /// sigma > 0 so that no sampler takes its first-order denoising step to sigma = 0 and the orders show).

@@ -143,13 +143,6 @@ public static class Cases
         return ((seconds, "s"), n <= 64 ? flat.contiguous().data<double>() : []);
     }
 
-    /// <summary>G4 (derivations.md fixtures): 1/4 sum_j N(2 e_j, 0.3^2 I), e_j in {(+-1, 0), (0, +-1)}.</summary>
-    static GaussianMixture G4()
-    {
-        static Gaussian Component(double a, double b) => Gaussian.Isotropic(MathNet.Numerics.LinearAlgebra.Vector<double>.Build.DenseOfArray([a, b]), 0.09);
-        return new([0.25, 0.25, 0.25, 0.25], [Component(2, 0), Component(-2, 0), Component(0, 2), Component(0, -2)]);
-    }
-
     /// <summary>
     /// With the exact G4 denoiser under VP-linear (no network), 64 seeded points from t = 1 to t = 1e-3 on grids uniform
     /// in log SNR: the error of 1000-step PF-ODE Euler at t = 1e-3 against Dormand–Prince at 1e-12 (ConvergenceStudy) is
@@ -160,7 +153,7 @@ public static class Cases
     {
         const int eulerSteps = 1000;
         var process = new VpLinear();
-        using var study = new ConvergenceStudy(G4(), process, 1.0, 1e-3, points: 64, seed: 1);
+        using var study = new ConvergenceStudy(CatalogueMixtures.G4, process, 1.0, 1e-3, points: 64, seed: 1);
         double[] Grid(int steps) => TimeGrid.UniformLogSnr(process, steps, 1.0, 1e-3);
         var target = study.Error(Samplers.Euler, eulerSteps, Grid(eulerSteps)).Error;
         Count Line(string name, int nfe, object detail) => new($"nfe_to_euler1000/{name}", nfe, eulerSteps, "nfe", detail);

@@ -1,3 +1,4 @@
+using Research.Diffusion;
 using Research.Torch;
 using static Research.Torch.torch;
 
@@ -24,13 +25,8 @@ public sealed class NormalizingFlow : FlowLayer
 
     public IReadOnlyList<FlowLayer> Layers => layers;
 
-    /// <summary>log N(z; 0, I_D) per row of z [B, D].</summary>
-    public static Tensor BaseLogProb(Tensor z)
-    {
-        if (z.dim != 2) throw new ArgumentException($"expected z of shape [B, D], got [{string.Join(", ", z.shape)}]");
-        using var scope = NewDisposeScope();
-        return (z.square().sum(1) * -0.5 - 0.5 * z.size(1) * Math.Log(2 * Math.PI)).MoveToOuterScope();
-    }
+    /// <summary>log N(z; 0, I_D) per row of z [B, D]: the base density, the diffusion prior at unit variance.</summary>
+    private static readonly Func<Tensor, Tensor> BaseLogProb = Likelihood.GaussianPrior(1.0);
 
     /// <summary>Data → latent: z and Σ_k log|det ∂z_k/∂z_{k−1}|.</summary>
     public override (Tensor y, Tensor logDet) Forward(Tensor x)

@@ -22,9 +22,8 @@ public static class TensorFixtures
         return c.data<double>();
     }
 
-    /// <summary>F2 G4 (2-D, C4-symmetric): 1/4 sum_j N(2 e_j, 0.3^2 I), e_j in {(+-1, 0), (0, +-1)}.</summary>
-    public static GaussianMixture G4 => new([0.25, 0.25, 0.25, 0.25],
-        new[] { (2.0, 0.0), (-2.0, 0.0), (0.0, 2.0), (0.0, -2.0) }.Select(m => Gaussian.Isotropic(Fixtures.Vec(m.Item1, m.Item2), 0.09)).ToArray());
+    /// <summary>F2 G4 (2-D, C4-symmetric), as the library names it.</summary>
+    public static GaussianMixture G4 => CatalogueMixtures.G4;
 
     /// <summary>The sample of a seeded generator: N(0, I) in [n, d].</summary>
     public static Tensor Prior(long n, long d, ulong seed)
