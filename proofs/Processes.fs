@@ -1,4 +1,4 @@
-/// Noise processes, schedules and conversions (derivations.md section 9): PROC-01 .. PROC-09.
+/// Noise processes, schedules and conversions (docs/claims.md): PROC-01 .. PROC-09.
 /// The toolkit side is Research.Diffusion's NoiseProcess family; the independent side is the F6 closed
 /// forms of Fixtures, finite differences, quadrature and Dormand–Prince.
 module Research.Proofs.Processes
