@@ -217,6 +217,9 @@ public sealed partial class Tensor
     public Tensor triu(long diagonal = 0) => Op(OpId.triu, this, [diagonal]);
     public Tensor diagonal(long offset = 0, long dim1 = 0, long dim2 = 1) => Op(OpId.diagonal, this, [offset, dim1, dim2]);
     public Tensor diag_embed() => Op(OpId.diag_embed, this);
+    /// <summary>The k largest (or smallest) elements along dim and their indices.</summary>
+    public (Tensor values, Tensor indices) topk(long k, long dim = -1, bool largest = true, bool sorted = true) =>
+        Pair(OpMany(OpId.topk, [this], [k, dim, B(largest), B(sorted)], 2));
     public (Tensor values, Tensor indices) sort(long dim = -1, bool descending = false) => Pair(OpMany(OpId.sort, [this], [dim, B(descending)], 2));
     public Tensor argsort(long dim = -1, bool descending = false) => Op(OpId.argsort, this, [dim, B(descending)]);
 

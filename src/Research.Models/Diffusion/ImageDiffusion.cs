@@ -11,7 +11,7 @@ public sealed record ImageDiffusionOptions(
     UNetConfig Network,
     DiffusionObjective Objective,
     double LabelDropout = 0.1,
-    double LearningRate = 2e-4,
+    double LearningRate = 1e-3,
     double WeightDecay = 0.0,
     long WarmupSteps = 100,
     double ClipGradNorm = 1.0,
