@@ -167,6 +167,7 @@ internal static unsafe partial class Native
     [LibraryImport(Lib), SuppressGCTransition] internal static partial int rt_dim(IntPtr t);
     [LibraryImport(Lib), SuppressGCTransition] internal static partial void rt_sizes(IntPtr t, long* output);
     [LibraryImport(Lib), SuppressGCTransition] internal static partial long rt_numel(IntPtr t);
+    [LibraryImport(Lib), SuppressGCTransition] internal static partial long rt_nbytes(IntPtr t);
     [LibraryImport(Lib), SuppressGCTransition] internal static partial int rt_dtype(IntPtr t);
     [LibraryImport(Lib), SuppressGCTransition] internal static partial int rt_device_type(IntPtr t);
     [LibraryImport(Lib), SuppressGCTransition] internal static partial int rt_device_index(IntPtr t);

@@ -11,10 +11,12 @@ namespace Research.Torch;
 public sealed unsafe partial class Tensor : IDisposable
 {
     private IntPtr handle;
+    private readonly long nativeBytes;  // counted in NativeMemory while the handle lives
 
     internal Tensor(IntPtr handle)
     {
         this.handle = handle;
+        nativeBytes = NativeMemory.Allocated(handle);
         Scope = DisposeScope.Current;
         Scope?.Add(this);
     }
@@ -35,13 +37,16 @@ public sealed unsafe partial class Tensor : IDisposable
         var h = Interlocked.Exchange(ref handle, IntPtr.Zero);
         if (h == IntPtr.Zero) return;
         Native.rt_free(h);
+        NativeMemory.Freed(nativeBytes);
         GC.SuppressFinalize(this);
     }
 
     ~Tensor()
     {
         var h = Interlocked.Exchange(ref handle, IntPtr.Zero);
-        if (h != IntPtr.Zero) Native.rt_free(h);
+        if (h == IntPtr.Zero) return;
+        Native.rt_free(h);
+        NativeMemory.Freed(nativeBytes);
     }
 
     /// <summary>Moves this tensor to the scope enclosing the one that owns it (or out of all scopes).</summary>
@@ -60,6 +65,10 @@ public sealed unsafe partial class Tensor : IDisposable
 
     /// <summary>Number of native tensor handles alive in the process (diagnostics and leak tests).</summary>
     public static long LiveCount => Native.rt_live_tensors();
+
+    /// <summary>Bytes held by live tensor handles, as the garbage-collection budget counts them
+    /// (elements plus a fixed overhead per handle; views count their elements again).</summary>
+    public static long LiveBytes => NativeMemory.LiveBytes;
 
     // ---- metadata -------------------------------------------------------------------------------
 

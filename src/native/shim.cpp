@@ -157,6 +157,7 @@ RT_EXPORT void rt_sizes(const at::Tensor* t, int64_t* out) {
   std::copy(s.begin(), s.end(), out);
 }
 RT_EXPORT int64_t rt_numel(const at::Tensor* t) { return t->numel(); }
+RT_EXPORT int64_t rt_nbytes(const at::Tensor* t) { return t->defined() ? static_cast<int64_t>(t->nbytes()) : 0; }
 RT_EXPORT int rt_dtype(const at::Tensor* t) { return static_cast<int>(t->scalar_type()); }
 RT_EXPORT int rt_device_type(const at::Tensor* t) { return t->device().is_cuda() ? 1 : 0; }
 RT_EXPORT int rt_device_index(const at::Tensor* t) { return t->device().has_index() ? t->device().index() : 0; }
