@@ -179,6 +179,7 @@ internal static unsafe partial class Native
     [LibraryImport(Lib)] internal static partial IntPtr rt_from_data(void* data, long* sizes, int ndim, int dtype, int deviceType, int deviceIndex);
     [LibraryImport(Lib)] internal static partial int rt_copy_to(IntPtr t, void* destination, long nbytes);
     [LibraryImport(Lib)] internal static partial int rt_item(IntPtr t, double* value);
+    [LibraryImport(Lib)] internal static partial int rt_item_int64(IntPtr t, long* value);
     [LibraryImport(Lib)] internal static partial int rt_grad(IntPtr t, IntPtr* grad);
     [LibraryImport(Lib)] internal static partial int rt_set_grad(IntPtr t, IntPtr grad);
     [LibraryImport(Lib)] internal static partial int rt_retain_grad(IntPtr t);

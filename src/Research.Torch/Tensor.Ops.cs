@@ -201,9 +201,12 @@ public sealed partial class Tensor
     public Tensor expand_as(Tensor other) => expand(other.shape);
     public Tensor repeat(params long[] repeats) => Op(OpId.repeat, this, repeats);
     public Tensor flip(params long[] dims) => Op(OpId.flip, this, dims);
-    public Tensor[] chunk(long chunks, long dim = 0) => OpMany(OpId.chunk, [this], [chunks, dim], (int)chunks);
+    public Tensor[] chunk(long chunks, long dim = 0) =>
+        chunks >= 1 ? OpMany(OpId.chunk, [this], [chunks, dim], (int)Math.Max(1, Math.Min(chunks, size((int)dim))))
+        : throw new ArgumentOutOfRangeException(nameof(chunks), chunks, "chunk needs a number of chunks >= 1");
     public Tensor[] split(long splitSize, long dim = 0) =>
-        OpMany(OpId.split, [this], [splitSize, dim], (int)((size((int)dim) + splitSize - 1) / Math.Max(1, splitSize)) + 1);
+        splitSize >= 1 ? OpMany(OpId.split, [this], [splitSize, dim], (int)((size((int)dim) + splitSize - 1) / splitSize) + 1)
+        : throw new ArgumentOutOfRangeException(nameof(splitSize), splitSize, "split needs a split size >= 1");
     /// <summary>Elements start, start+step, ... below end along dim (negative indices count from the end).</summary>
     public Tensor slice(long dim, long start, long end, long step = 1) => Op(OpId.slice, this, [dim, start, end, step]);
     public Tensor narrow(long dim, long start, long length) => Op(OpId.narrow, this, [dim, start, length]);

@@ -174,7 +174,15 @@ public sealed unsafe partial class Tensor : IDisposable
     }
 
     public float ToSingle() => (float)ToDouble();
-    public long ToInt64() => (long)ToDouble();
+    /// <summary>The value of a one-element tensor as an integer: exact for every int64 (floating-point
+    /// values are truncated toward zero).</summary>
+    public long ToInt64()
+    {
+        long v;
+        Native.Check(Native.rt_item_int64(Handle, &v));
+        GC.KeepAlive(this);
+        return v;
+    }
     public bool ToBoolean() => ToDouble() != 0.0;
 
     /// <summary>The value of a one-element tensor as T (PyTorch's item()).</summary>

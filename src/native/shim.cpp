@@ -201,6 +201,10 @@ RT_EXPORT int rt_copy_to(const at::Tensor* t, void* dst, int64_t nbytes) {
 RT_EXPORT int rt_item(const at::Tensor* t, double* out) {
   GUARD(-1, { *out = t->item().toDouble(); return 0; })
 }
+// The value as an integer, exact for int64 beyond 2^53 (through a double it would round).
+RT_EXPORT int rt_item_int64(const at::Tensor* t, int64_t* out) {
+  GUARD(-1, { *out = t->item().toLong(); return 0; })
+}
 
 // ---- autograd ------------------------------------------------------------------------------------
 // Writes the gradient to *out and returns 1, or returns 0 when there is none (-1 on error).
