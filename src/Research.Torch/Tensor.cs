@@ -261,14 +261,4 @@ public sealed unsafe partial class Tensor : IDisposable
         ScalarType.UInt8 or ScalarType.Bool => 1,
         _ => throw new ArgumentException($"no element size for {t}"),
     };
-
-    public override string ToString()
-    {
-        if (IsDisposed) return "Tensor(disposed)";
-        var s = Native.rt_to_string(Handle);
-        GC.KeepAlive(this);
-        if (s == IntPtr.Zero) throw Native.LastError();
-        try { return Marshal.PtrToStringUTF8(s)!; }
-        finally { Native.rt_free_string(s); }
-    }
 }

@@ -5,12 +5,12 @@
 #include <ATen/Parallel.h>
 #include <ATen/detail/CUDAHooksInterface.h>
 #include <torch/csrc/autograd/autograd.h>
+#include <torch/csrc/autograd/function.h>
 
 #include <malloc.h>
 #include <atomic>
 #include <cmath>
 #include <cstring>
-#include <sstream>
 #include <stdexcept>
 
 namespace rt {
@@ -166,11 +166,11 @@ RT_EXPORT int rt_is_leaf(const at::Tensor* t) { return t->is_leaf() ? 1 : 0; }
 RT_EXPORT int rt_set_requires_grad(at::Tensor* t, int value) {
   GUARD(-1, { t->set_requires_grad(value != 0); return 0; })
 }
-RT_EXPORT char* rt_to_string(const at::Tensor* t) {
+// The name of the autograd node that produced the tensor ("AddBackward0"), empty for a leaf.
+RT_EXPORT char* rt_grad_fn_name(const at::Tensor* t) {
   GUARD(nullptr, {
-    std::ostringstream os;
-    os << *t;
-    return strdup(os.str().c_str());
+    auto fn = t->grad_fn();
+    return strdup(fn ? fn->name().c_str() : "");
   })
 }
 RT_EXPORT void rt_free_string(char* s) { free(s); }
