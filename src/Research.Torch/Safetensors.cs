@@ -31,9 +31,13 @@ public static class safetensors
     /// <summary>Writes the tensors (moved to the CPU, made contiguous) atomically: to a temporary file in
     /// the same folder, flushed to disk, then renamed over <paramref name="path"/>, so a crash leaves
     /// either the old file or the new one, never half of one.</summary>
-    public static void save(IReadOnlyDictionary<string, Tensor> tensors, string path, IReadOnlyDictionary<string, string>? metadata = null)
+    /// <remarks>Any dictionary or sequence of name-tensor pairs (an F# Map too); a name given twice is an error.</remarks>
+    public static void save(IEnumerable<KeyValuePair<string, Tensor>> named, string path, IReadOnlyDictionary<string, string>? metadata = null)
     {
         if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("safetensors data is little-endian");
+        var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var (name, t) in named)
+            if (!tensors.TryAdd(name, t)) throw new ArgumentException($"'{name}' is given twice");
         var names = tensors.Keys.OrderBy(n => n, StringComparer.Ordinal).ToArray();
         var header = new Dictionary<string, object>();
         if (metadata is { Count: > 0 }) header["__metadata__"] = metadata;
@@ -74,6 +78,10 @@ public static class safetensors
         }
         RemoveStaleTemporaries(directory, Path.GetFileName(path));
     }
+
+    /// <summary>Saves a sequence of (name, tensor) pairs, such as an F# list <c>[ "w", w; "b", b ]</c>.</summary>
+    public static void save(IEnumerable<Tuple<string, Tensor>> named, string path, IReadOnlyDictionary<string, string>? metadata = null) =>
+        save(named.Select(p => KeyValuePair.Create(p.Item1, p.Item2)), path, metadata);
 
     /// <summary>Deletes the temporaries ".name.GUID.tmp" that saves of the same target left when they were
     /// killed. Only names of exactly that form, and only when no process has the file open: a save in

@@ -40,6 +40,11 @@ std::vector<at::Tensor> Args::TensorsFrom(int k) const {
   for (int i = k; i < n_tensors; ++i) v.push_back(T(i));
   return v;
 }
+c10::List<c10::optional<at::Tensor>> Args::OptTensorsFrom(int k) const {
+  c10::List<c10::optional<at::Tensor>> v;
+  for (int i = k; i < n_tensors; ++i) v.push_back(OptT(i));
+  return v;
+}
 int64_t Args::I(int k) const {
   if (k >= n_ints) throw std::invalid_argument("op expects an integer argument at position " + std::to_string(k));
   return ints[k];
