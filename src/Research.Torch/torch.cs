@@ -98,6 +98,11 @@ public static partial class torch
     }
 
     // ---- combining ------------------------------------------------------------------------------
+    /// <summary>index_select into an existing tensor (resized if needed): a batch buffer filled without a new allocation.</summary>
+    public static void index_select(Tensor input, long dim, Tensor index, Tensor @out)
+    {
+        using var alias = Tensor.Op(OpId.index_select_out, [@out, input, index], [dim]);
+    }
     public static Tensor cat(Tensor[] tensors, long dim = 0) => Tensor.Op(OpId.cat, tensors, [dim]);
     public static Tensor stack(Tensor[] tensors, long dim = 0) => Tensor.Op(OpId.stack, tensors, [dim]);
     /// <summary>Elementwise choice: a where condition holds, b elsewhere.</summary>
