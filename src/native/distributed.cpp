@@ -9,16 +9,55 @@
 #include "shim.h"
 
 #include <torch/csrc/distributed/c10d/FileStore.hpp>
-#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#ifdef RT_WITH_GLOO
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#endif
 
 #include <chrono>
 #include <cstdlib>
 #include <stdexcept>
 
 namespace {
-
 using StorePtr = c10::intrusive_ptr<c10d::Store>;
+}  // namespace
+
+// ---- stores --------------------------------------------------------------------------------------
+// Rank 0 hosts the TCP store (is_server); the others connect to it, waiting up to timeout_ms.
+RT_EXPORT StorePtr* rt_dist_tcp_store(const char* host, int port, int world_size, int is_server, int64_t timeout_ms) {
+  GUARD(nullptr, {
+    if (port <= 0 || port > 65535) throw std::invalid_argument("port must lie in 1..65535, got " + std::to_string(port));
+    c10d::TCPStoreOptions opts;
+    opts.port = static_cast<std::uint16_t>(port);
+    opts.isServer = is_server != 0;
+    opts.numWorkers = static_cast<std::size_t>(world_size);
+    opts.waitWorkers = false;
+    opts.timeout = std::chrono::milliseconds(timeout_ms);
+    return new StorePtr(c10::make_intrusive<c10d::TCPStore>(std::string(host), opts));
+  })
+}
+RT_EXPORT StorePtr* rt_dist_file_store(const char* path, int world_size) {
+  GUARD(nullptr, { return new StorePtr(c10::make_intrusive<c10d::FileStore>(std::string(path), world_size)); })
+}
+RT_EXPORT void rt_dist_store_free(StorePtr* store) { delete store; }
+RT_EXPORT int rt_dist_store_set(StorePtr* store, const char* key, const char* value) {
+  GUARD(-1, {
+    std::string v(value);
+    (*store)->set(key, std::vector<uint8_t>(v.begin(), v.end()));
+    return 0;
+  })
+}
+// Returns the value of `key` (waiting for it up to the store's timeout) as a malloc'ed string.
+RT_EXPORT char* rt_dist_store_get(StorePtr* store, const char* key) {
+  GUARD(nullptr, {
+    auto v = (*store)->get(key);
+    return strdup(std::string(v.begin(), v.end()).c_str());
+  })
+}
+
+#ifdef RT_WITH_GLOO
+namespace {
+
 using Gloo = c10d::ProcessGroupGloo;
 
 struct Group {
@@ -65,39 +104,6 @@ std::shared_ptr<::gloo::transport::Device> gloo_device(const std::string& master
 }
 
 }  // namespace
-
-// ---- stores --------------------------------------------------------------------------------------
-// Rank 0 hosts the TCP store (is_server); the others connect to it, waiting up to timeout_ms.
-RT_EXPORT StorePtr* rt_dist_tcp_store(const char* host, int port, int world_size, int is_server, int64_t timeout_ms) {
-  GUARD(nullptr, {
-    if (port <= 0 || port > 65535) throw std::invalid_argument("port must lie in 1..65535, got " + std::to_string(port));
-    c10d::TCPStoreOptions opts;
-    opts.port = static_cast<std::uint16_t>(port);
-    opts.isServer = is_server != 0;
-    opts.numWorkers = static_cast<std::size_t>(world_size);
-    opts.waitWorkers = false;
-    opts.timeout = std::chrono::milliseconds(timeout_ms);
-    return new StorePtr(c10::make_intrusive<c10d::TCPStore>(std::string(host), opts));
-  })
-}
-RT_EXPORT StorePtr* rt_dist_file_store(const char* path, int world_size) {
-  GUARD(nullptr, { return new StorePtr(c10::make_intrusive<c10d::FileStore>(std::string(path), world_size)); })
-}
-RT_EXPORT void rt_dist_store_free(StorePtr* store) { delete store; }
-RT_EXPORT int rt_dist_store_set(StorePtr* store, const char* key, const char* value) {
-  GUARD(-1, {
-    std::string v(value);
-    (*store)->set(key, std::vector<uint8_t>(v.begin(), v.end()));
-    return 0;
-  })
-}
-// Returns the value of `key` (waiting for it up to the store's timeout) as a malloc'ed string.
-RT_EXPORT char* rt_dist_store_get(StorePtr* store, const char* key) {
-  GUARD(nullptr, {
-    auto v = (*store)->get(key);
-    return strdup(std::string(v.begin(), v.end()).c_str());
-  })
-}
 
 // ---- process groups ------------------------------------------------------------------------------
 // Joins a Gloo group of world_size ranks through the store (all ranks must call this). timeout_ms
@@ -177,3 +183,22 @@ RT_EXPORT int rt_dist_barrier(Group* g) {
     return 0;
   })
 }
+
+#else  // built without Gloo's headers: every process-group entry point reports it
+
+namespace {
+int no_gloo() {
+  rt::set_error("torch.distributed is unavailable: the shim was built without Gloo's headers "
+                "(install libgloo-dev, or set GLOO_INCLUDE_DIR, and rebuild src/native)");
+  return -1;
+}
+}  // namespace
+struct Group;
+RT_EXPORT Group* rt_dist_gloo_group(StorePtr*, int, int, int64_t, const char*) { no_gloo(); return nullptr; }
+RT_EXPORT void rt_dist_group_free(Group*) {}
+RT_EXPORT int rt_dist_all_reduce(Group*, at::Tensor*, int) { return no_gloo(); }
+RT_EXPORT int rt_dist_broadcast(Group*, at::Tensor*, int) { return no_gloo(); }
+RT_EXPORT int rt_dist_all_gather(Group*, const at::Tensor* const*, int, at::Tensor*) { return no_gloo(); }
+RT_EXPORT int rt_dist_reduce_scatter(Group*, at::Tensor*, const at::Tensor* const*, int, int) { return no_gloo(); }
+RT_EXPORT int rt_dist_barrier(Group*) { return no_gloo(); }
+#endif  // RT_WITH_GLOO
