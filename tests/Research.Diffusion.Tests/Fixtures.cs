@@ -21,6 +21,9 @@ public static class Fixtures
         ["VP-form-of-VE"] = ProcessConversion.VpNormalForm(new VeGeometric()),
         ["VE-form-of-VP"] = ProcessConversion.VeNormalForm(new VpLinear()),
         ["VE-form-of-RF"] = ProcessConversion.VeNormalForm(new RectifiedFlow()),
+        ["polynomial-convex-2"] = new PolynomialConvex(2.0),
+        ["polynomial-convex-0.5"] = new PolynomialConvex(0.5),
+        ["linear-VP"] = new LinearVp(),
     };
 
     public static TheoryData<string> ProcessNames => new(Processes.Keys);
