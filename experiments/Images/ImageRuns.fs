@@ -114,6 +114,8 @@ let train (ctx: Context) (dir: string) (objective: DiffusionObjective) (size: Tr
     match trainer.Run() with
     | TrainingOutcome.Interrupted -> failwith "training interrupted (checkpoint saved; run again to resume)"
     | _ -> ()
+    // Evaluation, figures and summaries are rank 0's; the other ranks are done once the model is trained.
+    if not parallel.IsWriter then exit 0
     model, clock.Elapsed.TotalSeconds
 
 /// The model of a process at a training size, trained once into <results>/models/<key>/ and reused by every
