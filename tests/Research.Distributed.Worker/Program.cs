@@ -31,9 +31,9 @@ public static class Program
         torch.set_num_threads(options.Int("threads", 1));
         var timeout = TimeSpan.FromMilliseconds(options.Int("timeout-ms", 60_000));
         var sw = Stopwatch.StartNew();
-        dist.init_process_group("gloo", timeout: timeout);
         try
         {
+            dist.init_process_group("gloo", timeout: timeout);
             return args[0] switch
             {
                 "collectives" => Collectives.Run(),
@@ -47,7 +47,7 @@ public static class Program
         }
         catch (DistributedException e)
         {
-            Console.Error.WriteLine($"rank {dist.get_rank()}: collective failed after {sw.Elapsed.TotalSeconds:F1} s: {e.Message}");
+            Console.Error.WriteLine($"rank {Environment.GetEnvironmentVariable("RANK")}: collective failed after {sw.Elapsed.TotalSeconds:F1} s: {e.Message}");
             return 3;
         }
         finally
