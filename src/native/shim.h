@@ -43,6 +43,7 @@ struct Args {
   const at::Tensor& T(int k) const;
   c10::optional<at::Tensor> OptT(int k) const;  // absent when k >= n_tensors
   std::vector<at::Tensor> TensorsFrom(int k) const;
+  c10::List<c10::optional<at::Tensor>> OptTensorsFrom(int k) const;  // null entries are absent (PyTorch's None)
   int64_t I(int k) const;
   bool B(int k) const { return I(k) != 0; }
   double R(int k) const;

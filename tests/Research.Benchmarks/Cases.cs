@@ -99,7 +99,7 @@ public static class Cases
         using var g = new Generator(1);
         using var model = new TimeConditionedMlp();
         using var opt = new optim.Adam(model.parameters(), 1e-3);
-        using var ddpm = new DiscreteDdpm(DdpmSchedule.Linear());
+        var ddpm = new DiscreteDdpm(DdpmSchedule.Linear());
         void Step()
         {
             using var scope = NewDisposeScope();
@@ -181,7 +181,7 @@ public static class Cases
     {
         using var g = new Generator(2);
         using var model = new TimeConditionedMlp();
-        using var ddpm = new DiscreteDdpm(DdpmSchedule.Linear());
+        var ddpm = new DiscreteDdpm(DdpmSchedule.Linear());
         var sw = Stopwatch.StartNew();
         using var x = ddpm.Sample(model.forward, [n, 2], g);
         return (sw.Elapsed.TotalSeconds, "s");

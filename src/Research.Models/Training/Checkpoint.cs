@@ -4,52 +4,113 @@ using Research.Torch;
 namespace Research.Models;
 
 /// <summary>
-/// A training checkpoint in one safetensors file: the model's state ("model.*"), the optimizer's
-/// ("optim.*"), the EMA's ("ema.*", optional) and the data/noise generator's state ("rng"), with the
-/// step in the metadata. Restoring all of them makes a resumed CPU run continue bit-identically.
-/// Writes are atomic (safetensors.save), so an interrupted save leaves the previous checkpoint.
+/// One trained part of a model family: a module, its optimizer (built over <c>Module.parameters()</c> in that
+/// order) and optionally an EMA of its parameters. A diffusion model or a VAE has one part; a GAN has two.
+/// </summary>
+public sealed record TrainedPart(string Name, torch.nn.Module Module, torch.optim.Optimizer Optimizer, torch.optim.EMA? Ema = null);
+
+/// <summary>
+/// A training checkpoint in one safetensors file: for each part "&lt;part&gt;.model.*", "&lt;part&gt;.optim.*" and
+/// "&lt;part&gt;.ema.*", the generator's state "rng", and metadata (step, data position, anything the caller adds).
+/// Restoring all of it makes a resumed CPU run continue bit-identically. Writes are atomic (safetensors.save),
+/// so an interrupted save leaves the previous checkpoint; loading validates every key, shape and dtype before
+/// it changes anything, and reports every problem at once.
 /// </summary>
 public static class Checkpoint
 {
-    public static void Save(string path, torch.nn.Module model, torch.optim.Optimizer optimizer, Generator generator,
-        torch.optim.EMA? ema = null, IReadOnlyDictionary<string, string>? metadata = null)
+    public static void Save(string path, IReadOnlyList<TrainedPart> parts, Generator generator, IReadOnlyDictionary<string, string>? metadata = null)
     {
         var tensors = new Dictionary<string, Tensor>();
-        foreach (var (k, v) in model.state_dict()) tensors["model." + k] = v;
-        if (ema is not null)
-            foreach (var (k, v) in ema.state_dict()) tensors["ema." + k] = v;
-        var copies = optimizer.state_dict();  // copies, owned here
-        copies["rng"] = generator.get_state();
-        foreach (var (k, v) in copies) tensors[k == "rng" ? k : "optim." + k] = v;
-        var meta = new Dictionary<string, string>(metadata ?? new Dictionary<string, string>())
+        var owned = new List<Tensor>();
+        try
         {
-            ["step"] = optimizer.step_count.ToString(CultureInfo.InvariantCulture),
-        };
-        try { safetensors.save(tensors, path, meta); }
+            foreach (var part in parts)
+            {
+                foreach (var (k, v) in part.Module.state_dict()) tensors[$"{part.Name}.model.{k}"] = v;
+                if (part.Ema is not null)
+                    foreach (var (k, v) in part.Ema.state_dict()) tensors[$"{part.Name}.ema.{k}"] = v;
+                foreach (var (k, v) in part.Optimizer.state_dict())   // copies, owned here
+                {
+                    owned.Add(v);
+                    tensors[$"{part.Name}.optim.{k}"] = v;
+                }
+            }
+            var rng = generator.get_state();
+            owned.Add(rng);
+            tensors["rng"] = rng;
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+            safetensors.save(tensors, path, metadata ?? new Dictionary<string, string>());
+        }
         finally
         {
-            foreach (var t in copies.Values) t.Dispose();
+            foreach (var t in owned) t.Dispose();
         }
     }
 
-    /// <summary>Restores everything <see cref="Save"/> wrote; returns the metadata (including "step").</summary>
-    public static Dictionary<string, string> Load(string path, torch.nn.Module model, torch.optim.Optimizer optimizer,
-        Generator generator, torch.optim.EMA? ema = null)
+    /// <summary>Restores everything <see cref="Save"/> wrote and returns the metadata; on any mismatch it
+    /// throws <see cref="InvalidDataException"/> listing every problem, and nothing has been changed.</summary>
+    public static Dictionary<string, string> Load(string path, IReadOnlyList<TrainedPart> parts, Generator generator)
     {
         var (tensors, metadata) = safetensors.load_with_metadata(path);
         try
         {
-            Dictionary<string, Tensor> Part(string prefix) =>
-                tensors.Where(kv => kv.Key.StartsWith(prefix)).ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value);
-            model.load_state_dict(Part("model."));
-            optimizer.load_state_dict(Part("optim."));
-            if (ema is not null) ema.load_state_dict(Part("ema."));
-            generator.set_state(tensors.TryGetValue("rng", out var rng) ? rng : throw new InvalidDataException($"{path} has no generator state"));
+            var problems = new List<string>();
+            foreach (var part in parts)
+            {
+                problems.AddRange(CompareModule(part.Name + ".model.", part.Module.state_dict(), tensors));
+                if (part.Ema is not null) problems.AddRange(CompareModule(part.Name + ".ema.", part.Ema.state_dict(), tensors));
+                problems.AddRange(CompareOptimizer(part.Name + ".optim.", part.Module.parameters(), tensors));
+            }
+            if (!tensors.ContainsKey("rng")) problems.Add("missing 'rng' (the generator's state)");
+            var known = parts.SelectMany(p => new[] { p.Name + ".model.", p.Name + ".ema.", p.Name + ".optim." }).ToArray();
+            problems.AddRange(tensors.Keys.Where(k => k != "rng" && !known.Any(k.StartsWith)).Select(k => $"unexpected '{k}'"));
+            if (problems.Count > 0)
+                throw new InvalidDataException($"{path} does not match this model ({problems.Count} problems, nothing was restored):\n  " + string.Join("\n  ", problems));
+
+            foreach (var part in parts)
+            {
+                part.Module.load_state_dict(Part(tensors, part.Name + ".model."));
+                part.Ema?.load_state_dict(Part(tensors, part.Name + ".ema."));
+                part.Optimizer.load_state_dict(Part(tensors, part.Name + ".optim."));
+            }
+            generator.set_state(tensors["rng"]);
             return metadata;
         }
         finally
         {
             foreach (var t in tensors.Values) t.Dispose();
+        }
+    }
+
+    private static Dictionary<string, Tensor> Part(Dictionary<string, Tensor> all, string prefix) =>
+        all.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value);
+
+    private static string Describe(Tensor t) => $"{t.dtype} [{string.Join(", ", t.shape)}]";
+
+    private static IEnumerable<string> CompareModule(string prefix, IReadOnlyDictionary<string, Tensor> own, Dictionary<string, Tensor> saved)
+    {
+        var part = Part(saved, prefix);
+        foreach (var (name, target) in own)
+        {
+            if (!part.TryGetValue(name, out var source)) yield return $"missing '{prefix}{name}'";
+            else if (!source.shape.SequenceEqual(target.shape) || source.dtype != target.dtype)
+                yield return $"'{prefix}{name}': expected {Describe(target)}, found {Describe(source)}";
+        }
+        foreach (var name in part.Keys.Where(k => !own.ContainsKey(k))) yield return $"unexpected '{prefix}{name}'";
+    }
+
+    // Optimizer state is "i.name" (state of parameter i, same shape as it) plus "step".
+    private static IEnumerable<string> CompareOptimizer(string prefix, Tensor[] parameters, Dictionary<string, Tensor> saved)
+    {
+        var part = Part(saved, prefix);
+        if (!part.ContainsKey("step")) yield return $"missing '{prefix}step'";
+        foreach (var (key, value) in part.Where(kv => kv.Key != "step"))
+        {
+            var dot = key.IndexOf('.');
+            if (dot < 0 || !int.TryParse(key[..dot], NumberStyles.None, CultureInfo.InvariantCulture, out var i) || i >= parameters.Length)
+                yield return $"unexpected '{prefix}{key}'";
+            else if (!value.shape.SequenceEqual(parameters[i].shape) || value.dtype != parameters[i].dtype)
+                yield return $"'{prefix}{key}': expected {Describe(parameters[i])}, found {Describe(value)}";
         }
     }
 }

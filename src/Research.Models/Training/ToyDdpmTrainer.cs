@@ -50,18 +50,18 @@ public sealed class ToyDdpmTrainer : IDisposable
         return loss.ToDouble();
     }
 
-    public Tensor Sample(long n, Generator generator, Action<int>? progress = null) =>
-        Ddpm.Sample(Model.forward, [n, 2], generator, progress: progress);
+    public Tensor Sample(long n, Generator generator) => Ddpm.Sample(Model.forward, [n, 2], generator);
 
-    public void Save(string path) => Checkpoint.Save(path, Model, Optimizer, Generator);
+    private TrainedPart[] Parts => [new("model", Model, Optimizer)];
 
-    public void Resume(string path) => Checkpoint.Load(path, Model, Optimizer, Generator);
+    public void Save(string path) => Checkpoint.Save(path, Parts, Generator);
+
+    public void Resume(string path) => Checkpoint.Load(path, Parts, Generator);
 
     public void Dispose()
     {
         Model.Dispose();
         Optimizer.Dispose();
-        Ddpm.Dispose();
         Generator.Dispose();
     }
 }

@@ -1,0 +1,124 @@
+using Research.Data;
+using Research.Diffusion;
+using Research.Torch;
+using static Research.Torch.torch;
+
+namespace Research.Models;
+
+/// <summary>The choices of an image diffusion model: network, objective, label dropout for classifier-free
+/// guidance, optimizer (AdamW with linear warm-up then cosine decay), clipping and EMA.</summary>
+public sealed record ImageDiffusionOptions(
+    UNetConfig Network,
+    DiffusionObjective Objective,
+    double LabelDropout = 0.1,
+    double LearningRate = 1e-3,
+    double WeightDecay = 0.0,
+    long WarmupSteps = 100,
+    double ClipGradNorm = 1.0,
+    double EmaDecay = 0.999);
+
+/// <summary>
+/// A U-Net trained on images by a <see cref="DiffusionObjective"/>, with an EMA of its weights for sampling and
+/// classifier-free guidance (Ho &amp; Salimans 2022): labels are replaced by the null class with probability
+/// <see cref="ImageDiffusionOptions.LabelDropout"/> during training.
+/// </summary>
+public sealed class ImageDiffusion : IDisposable
+{
+    private readonly UNet emaNetwork;
+
+    public ImageDiffusion(ImageDiffusionOptions options, Generator generator)
+    {
+        Options = options;
+        Network = new UNet(options.Network, new nn.LayerOptions(generator: generator));
+        emaNetwork = new UNet(options.Network);
+        Optimizer = new optim.AdamW(Network.parameters(), options.LearningRate, weight_decay: options.WeightDecay);
+        Ema = new optim.EMA(Network, options.EmaDecay);
+        Part = new TrainedPart("unet", Network, Optimizer, Ema);
+    }
+
+    public ImageDiffusionOptions Options { get; }
+    public DiffusionObjective Objective => Options.Objective;
+    public NoiseProcess Process => Objective.Process;
+    public UNet Network { get; }
+    public optim.AdamW Optimizer { get; }
+    public optim.EMA Ema { get; }
+    public TrainedPart Part { get; }
+    public bool Conditional => Options.Network.Classes > 0;
+
+    /// <summary>Warm-up, then cosine decay to 10% over the run.</summary>
+    public optim.LearningRateSchedule Schedule(long steps) =>
+        new optim.WarmupLR(Options.WarmupSteps, new optim.CosineLR(Options.LearningRate, Math.Max(1, steps - Options.WarmupSteps), Options.LearningRate * 0.1));
+
+    /// <summary>One training step: per-sample losses of the objective, averaged, on labels with dropout.</summary>
+    public void TrainStep(StepContext c)
+    {
+        Tensor? labels = null;
+        if (Conditional)
+        {
+            var drop = rand([c.Labels.size(0)], ScalarType.Float64, generator: c.Generator).lt(Options.LabelDropout);
+            labels = c.Labels.masked_fill(drop, Options.Network.Classes);
+        }
+        c.Update(Part, Objective.Loss((x, t, y) => Network.forward(x, t, y), c.Inputs, c.Generator, labels).mean());
+    }
+
+    /// <summary>A trainer over <paramref name="data"/> for <paramref name="options"/>.Steps steps.</summary>
+    public Trainer Trainer(IBatchSource data, TrainerOptions options, Generator generator) =>
+        new([Part], data, TrainStep, options with { LearningRate = options.LearningRate ?? Schedule(options.Steps), ClipGradNorm = options.ClipGradNorm ?? Options.ClipGradNorm }, generator);
+
+    /// <summary>The model for sampling: the EMA weights (copied now) or the raw ones.</summary>
+    public ConditionalDenoiser Denoiser(bool ema = true)
+    {
+        var net = Network;
+        if (ema)
+        {
+            Ema.copy_to(emaNetwork);
+            net = emaNetwork;
+        }
+        net.eval();
+        return Objective.Denoiser((x, t, y) => net.forward(x, t, y));
+    }
+
+    /// <summary>Karras et al.'s grid of <paramref name="steps"/> steps in the noise level varsigma from min(80, varsigma(TMax))
+    /// down to 0.002, then 0, in the process's times: one grid for every process.</summary>
+    public double[] Grid(int steps, double varsigmaMin = 0.002, double varsigmaMax = 80.0) =>
+        TimeGrid.Karras(Process, steps, varsigmaMin, Math.Min(varsigmaMax, Process.Varsigma(Process.TMax)));
+
+    /// <summary>
+    /// Samples [n, C, H, W] with <paramref name="sampler"/> on <paramref name="times"/>, starting from
+    /// x = sigma(t_0) z (the data term alpha(t_0) x_0 is negligible at varsigma = 80). With labels, guidance
+    /// <paramref name="guidance"/> w gives (1 + w) f(x, y) − w f(x); w = 0 is the conditional model; no labels is the
+    /// unconditional model. Returns the samples and the network evaluations per sample.
+    /// </summary>
+    public (Tensor samples, int nfe) Sample(Sampler sampler, double[] times, long n, Generator generator, Tensor? labels = null,
+        double guidance = 0.0, bool ema = true, int batch = 250)
+    {
+        var model = Denoiser(ema);
+        var shape = new long[] { 0, Options.Network.ImageChannels, 28, 28 };
+        var parts = new List<Tensor>();
+        int nfe = 0;
+        for (long i = 0; i < n; i += batch)
+        {
+            using var scope = NewDisposeScope();
+            long b = Math.Min(batch, n - i);
+            shape[0] = b;
+            var x = randn(shape, generator: generator) * Process.Sigma(times[0]);
+            Denoiser d = labels is null ? model.Unconditional()
+                : guidance == 0.0 ? model.Given(labels.narrow(0, i, b))
+                : model.Guided(labels.narrow(0, i, b), guidance);
+            var result = sampler.Sample(d, Process, times, x, generator);
+            nfe = result.Nfe;
+            parts.Add(result.X.clamp(-1.0, 1.0).MoveToOuterScope());
+        }
+        var all = cat(parts.ToArray(), 0);
+        foreach (var p in parts) p.Dispose();
+        return (all, nfe * (labels is not null && guidance != 0.0 ? 2 : 1));
+    }
+
+    public void Dispose()
+    {
+        Network.Dispose();
+        emaNetwork.Dispose();
+        Optimizer.Dispose();
+        Ema.Dispose();
+    }
+}
