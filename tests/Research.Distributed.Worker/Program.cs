@@ -15,6 +15,7 @@ namespace Research.Distributed.Worker;
 ///   ddp-step           data-parallel Adam steps on half-batches against one process on the whole batch
 ///   train-mlp          a small data-parallel training of a 2-D MLP regression (checkpoints, resume)
 ///   allreduce-bench    time of one all-reduce of N float32 values
+///   unet-bench         data-parallel U-Net training images/s and gradient all-reduce time
 /// Options: --timeout-ms T (collective timeout), --steps, --out, --resume, --numel, --reps.
 /// A failure prints its reason on stderr and exits non-zero.
 /// </summary>
@@ -24,7 +25,7 @@ public static class Program
     {
         if (args.Length == 0)
         {
-            Console.Error.WriteLine("usage: Research.Distributed.Worker collectives|die|silent|ddp-step|train-mlp|allreduce-bench [options]");
+            Console.Error.WriteLine("usage: Research.Distributed.Worker collectives|die|silent|ddp-step|train-mlp|allreduce-bench|unet-bench [options]");
             return 2;
         }
         var options = Options.Parse(args.Skip(1).ToArray());
@@ -42,6 +43,7 @@ public static class Program
                 "ddp-step" => DdpStep.Run(options.Int("steps", 3)),
                 "train-mlp" => TrainMlp.Run(options),
                 "allreduce-bench" => AllReduceBench.Run(options.Int("numel", 1_390_000), options.Int("reps", 20)),
+                "unet-bench" => UNetBench.Run(options.Int("batch", 32), options.Int("steps", 5)),
                 _ => throw new ArgumentException($"unknown scenario '{args[0]}'"),
             };
         }
