@@ -86,13 +86,15 @@ type TrainingSize =
       Batch: int
       Subset: int }
 
-let trainingSize (ctx: Context) (prefix: string) (smallSteps: int) =
+let trainingSizeWith (ctx: Context) (prefix: string) (smallSteps: int) (smallBatch: int) =
     let wide = ctx.Int(prefix + "width", 16, 32)
     let network = if wide >= 32 then UNetConfig.UNet28 else UNetConfig.Small
     { Network = (if wide = 16 || wide = 32 then network else UNetConfig([| wide; 2 * wide |], 4 * wide, Groups = min 8 (wide / 4)))
       Steps = ctx.Int(prefix + "steps", smallSteps, 2350)   // full: 5 epochs of 60,000 at batch 128
-      Batch = ctx.Int(prefix + "batch", 64, 128)
+      Batch = ctx.Int(prefix + "batch", smallBatch, 128)
       Subset = ctx.Int(prefix + "subset", 60000, 60000) }
+
+let trainingSize (ctx: Context) (prefix: string) (smallSteps: int) = trainingSizeWith ctx prefix smallSteps 64
 
 /// Trains (or resumes, from <dir>/checkpoint.safetensors) a class-conditional U-Net with EMA on Fashion-MNIST;
 /// metrics.csv and the checkpoint go to <dir>. Returns the model and the wall time of this call's training.
