@@ -16,7 +16,7 @@ namespace Research.Distributed.Worker;
 ///   train-mlp          a small data-parallel training of a 2-D MLP regression (checkpoints, resume)
 ///   allreduce-bench    time of one all-reduce of N float32 values
 ///   unet-bench         data-parallel U-Net training images/s and gradient all-reduce time
-/// Options: --timeout-ms T (collective timeout), --steps, --out, --resume, --numel, --reps.
+/// Options: --timeout-ms T (the default group's timeout), --collective-timeout-ms T (die, silent), --steps, --out, --resume, --numel, --reps.
 /// A failure prints its reason on stderr and exits non-zero.
 /// </summary>
 public static class Program
@@ -31,6 +31,7 @@ public static class Program
         var options = Options.Parse(args.Skip(1).ToArray());
         torch.set_num_threads(options.Int("threads", 1));
         var timeout = TimeSpan.FromMilliseconds(options.Int("timeout-ms", 60_000));
+        var collectiveTimeout = TimeSpan.FromMilliseconds(options.Int("collective-timeout-ms", 5_000));
         var sw = Stopwatch.StartNew();
         try
         {
@@ -38,8 +39,8 @@ public static class Program
             return args[0] switch
             {
                 "collectives" => Collectives.Run(),
-                "die" => Failures.Die(),
-                "silent" => Failures.Silent(timeout),
+                "die" => Failures.Die(collectiveTimeout),
+                "silent" => Failures.Silent(collectiveTimeout),
                 "ddp-step" => DdpStep.Run(options.Int("steps", 3)),
                 "train-mlp" => TrainMlp.Run(options),
                 "allreduce-bench" => AllReduceBench.Run(options.Int("numel", 1_390_000), options.Int("reps", 20)),
