@@ -5,7 +5,7 @@
 #
 #   ./run.sh main                 set up, then run the default experiments (results in results/)
 #   ./run.sh test                 set up, then run every test
-#   ./run.sh proofs [FILTER]      check the derivations of shared/derivations.md, print the table
+#   ./run.sh proofs [FILTER]      check the claims of docs/claims.md, print the table
 #   ./run.sh experiment NAME ...  run one experiment by name (`./run.sh experiment list` lists them)
 #   ./run.sh bench                run the benchmarks (ours against PyTorch on the same libtorch)
 #   ./run.sh launch --nproc N [--nnodes M --node-rank R --master HOST:PORT] COMMAND...

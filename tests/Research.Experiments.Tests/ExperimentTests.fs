@@ -1,5 +1,5 @@
 /// Each experiment at small size: its key numbers against the catalogue's goldens and tolerances
-/// (shared/derivations.md sections 0.3, 14, 15).
+/// (docs/claims.md and the figure catalogue).
 module Research.Experiments.Tests.ExperimentTests
 
 open Xunit
