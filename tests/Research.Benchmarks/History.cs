@@ -56,8 +56,8 @@ public static class History
         var sb = new StringBuilder();
         sb.Append($"Run of {first["date"]}, commit `{first["commit"]}`, {first["cores"]} cores{(quick ? ", quick mode" : "")}. ");
         sb.Append("ratio < 1: ours faster (time ours / PyTorch, or PyTorch / ours for images/s), on the statistic named in `basis`.\n\n");
-        sb.Append("| case | config | ours | PyTorch | unit | ratio | basis | ratio (median / best) | peak RSS MiB (ours / PyTorch) |\n");
-        sb.Append("| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+        sb.Append("| case | config | ours | PyTorch | unit | ratio | basis | ratio (median / best) | peak RSS MiB (ours / PyTorch) | CPU s (ours / PyTorch) |\n");
+        sb.Append("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
         foreach (var r in run)
         {
             var name = r["name"]!.GetValue<string>();
@@ -66,7 +66,8 @@ public static class History
             if (r["unit"]!.GetValue<string>() == "nfe") config = "(count)";
             sb.Append($"| {caseName} | {config} | {F(r["ours"])} | {F(r["reference"])} | {r["unit"]} | **{F(r["ratio"])}** | {r["basis"]?.GetValue<string>() ?? ""} | ");
             sb.Append(r["ratio_median"] is null ? "| " : $"{F(r["ratio_median"])} / {F(r["ratio_best"])} | ");
-            sb.Append(r["ours_peak_rss_mb"] is null ? "|\n" : $"{F(r["ours_peak_rss_mb"])} / {F(r["reference_peak_rss_mb"])} |\n");
+            sb.Append(r["ours_peak_rss_mb"] is null ? "| " : $"{F(r["ours_peak_rss_mb"])} / {F(r["reference_peak_rss_mb"])} | ");
+            sb.Append(r["ours_cpu_s"] is null ? "|\n" : $"{F(r["ours_cpu_s"])} / {F(r["reference_cpu_s"])} |\n");
         }
         return sb.ToString();
     }

@@ -5,7 +5,8 @@ using System.Text.Json.Nodes;
 using Research.Benchmarks;
 using Research.Torch;
 
-// Roles. `ours CASE THREADS [quick]` measures one case in this (fresh) process and prints {"value","unit","peak_rss_mb"};
+// Roles. `ours CASE THREADS [quick]` measures one case in this (fresh) process and prints
+// {"value","unit","peak_rss_mb","cpu_s","minor_faults"};
 // `check CASE` prints our result of a case at a tiny size as {"values": [...]}.
 // Without a role it drives: for each configuration, round and case it runs ours and then PyTorch (reference.py) as
 // separate processes, alternating so both see the same machine load, and prints one JSON line per case and
@@ -19,7 +20,8 @@ if (args.Length >= 1 && args[0] == "ours")
     int threads = int.Parse(args[2], CultureInfo.InvariantCulture);
     if (threads > 0) torch.set_num_threads(threads);
     var (value, unit) = Cases.All[args[1]](args.Length > 3 && args[3] == "quick");
-    Console.WriteLine(JsonSerializer.Serialize(new { value, unit, peak_rss_mb = Statistics.PeakRssMegabytes() }));
+    var (cpu, faults) = Statistics.ProcessCounts();
+    Console.WriteLine(JsonSerializer.Serialize(new { value, unit, peak_rss_mb = Statistics.PeakRssMegabytes(), cpu_s = cpu, minor_faults = faults }));
     return 0;
 }
 if (args.Length >= 1 && args[0] == "check")
@@ -68,6 +70,9 @@ int cores = Environment.ProcessorCount;
 var self = Environment.ProcessPath!;
 var dll = typeof(Cases).Assembly.Location;
 var reference = Path.Combine(AppContext.BaseDirectory, "reference.py");
+// The C++ floor of the tiny cases (floor/tiny_floor.cpp, built by run.sh); absent, the tiny lines go without it.
+var floor = Environment.GetEnvironmentVariable("BENCH_FLOOR");
+if (floor is not null && !File.Exists(floor)) floor = null;
 
 string Output(string file, IEnumerable<string> arguments, string? config = null)
 {
@@ -93,7 +98,8 @@ JsonElement LastLine(string stdout) => JsonDocument.Parse(stdout.Trim().Split('\
 Run Measure(string file, IEnumerable<string> arguments, string config)
 {
     var json = LastLine(Output(file, arguments, config));
-    return new(json.GetProperty("value").GetDouble(), json.GetProperty("unit").GetString()!, json.GetProperty("peak_rss_mb").GetDouble());
+    return new(json.GetProperty("value").GetDouble(), json.GetProperty("unit").GetString()!, json.GetProperty("peak_rss_mb").GetDouble(),
+        json.GetProperty("cpu_s").GetDouble(), json.GetProperty("minor_faults").GetDouble());
 }
 
 if (check)
@@ -138,7 +144,16 @@ foreach (var config in configs)
     var ours = cases.ToDictionary(c => c, _ => new List<Run>());
     var theirs = cases.ToDictionary(c => c, _ => new List<Run>());
     var extra = quick ? new[] { "quick" } : [];
+    var floors = new Dictionary<string, List<double>>();
     for (int r = 0; r < rounds; r++)
+    {
+        if (floor is not null && cases.Any(c => c.StartsWith("tiny_", StringComparison.Ordinal)))
+            foreach (var line in Output(floor, [threads, .. extra], config).Trim().Split('\n'))
+            {
+                var json = JsonDocument.Parse(line).RootElement;
+                var name = json.GetProperty("name").GetString()!.Split('/')[0];
+                (floors.TryGetValue(name, out var list) ? list : floors[name] = []).Add(json.GetProperty("value").GetDouble());
+            }
         foreach (var c in cases)
         {
             var mine = Measure(self, [dll, "ours", c, threads, .. extra], config);
@@ -147,9 +162,17 @@ foreach (var config in configs)
             theirs[c].Add(reference_);
             Console.Error.WriteLine($"[{config} round {r + 1}/{rounds}] {c}: ours {mine.Value:G4} {mine.Unit}, pytorch {reference_.Value:G4} {reference_.Unit}");
         }
+    }
     foreach (var c in cases)
     {
         var line = Statistics.Summarize($"{c}/{config}", ours[c], theirs[c]);
+        if (floors.TryGetValue(c, out var floorRuns))
+        {
+            // libtorch called from C++: ours against it on the same statistic as the ratio's basis.
+            var basis = line["basis"]!.GetValue<string>() == "best" ? floorRuns.Min() : Statistics.Median(floorRuns);
+            line["cpp_floor"] = basis;
+            line["ours_over_floor"] = line["ours"]!.GetValue<double>() / basis;
+        }
         if (quick) line["quick"] = true;
         Emit(line);
     }

@@ -2,8 +2,12 @@ using System.Text.Json.Nodes;
 
 namespace Research.Benchmarks;
 
-/// <summary>One process's measurement of one case: its value, unit and peak resident memory.</summary>
-public sealed record Run(double Value, string Unit, double PeakRssMegabytes);
+/// <summary>
+/// One process's measurement of one case: its value and unit, its peak resident memory, and (from /proc/self/stat at
+/// exit, start-up included) its CPU seconds and minor page faults: counts that a busy machine disturbs far less than
+/// wall-clock time.
+/// </summary>
+public sealed record Run(double Value, string Unit, double PeakRssMegabytes, double CpuSeconds, double MinorFaults);
 
 /// <summary>
 /// How the driver turns the runs of both sides into one line. Each side gets two statistics over its runs: the
@@ -97,10 +101,26 @@ public static class Statistics
             ["spread_best"] = spreadBest,
             ["ours_peak_rss_mb"] = ours.Max(r => r.PeakRssMegabytes),
             ["reference_peak_rss_mb"] = reference.Max(r => r.PeakRssMegabytes),
+            ["ours_cpu_s"] = Median(ours.Select(r => r.CpuSeconds).ToArray()),
+            ["reference_cpu_s"] = Median(reference.Select(r => r.CpuSeconds).ToArray()),
+            ["ours_minor_faults"] = Median(ours.Select(r => r.MinorFaults).ToArray()),
+            ["reference_minor_faults"] = Median(reference.Select(r => r.MinorFaults).ToArray()),
             ["rounds"] = ours.Count,
             ["ours_runs"] = new JsonArray(o.Select(v => JsonValue.Create(v)).ToArray<JsonNode?>()),
             ["reference_runs"] = new JsonArray(t.Select(v => JsonValue.Create(v)).ToArray<JsonNode?>()),
         };
+    }
+
+    /// <summary>
+    /// (CPU seconds, minor page faults) of this process so far, from /proc/self/stat (utime + stime at 100 ticks a
+    /// second, minflt); reference.py reads the same fields.
+    /// </summary>
+    public static (double cpuSeconds, double minorFaults) ProcessCounts()
+    {
+        var stat = File.ReadAllText("/proc/self/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');   // fields from the 3rd on (state)
+        double F(int field) => double.Parse(fields[field - 3], System.Globalization.CultureInfo.InvariantCulture);
+        return ((F(14) + F(15)) / 100.0, F(10));
     }
 
     /// <summary>This process's peak resident set (VmHWM of /proc/self/status) in MiB; NaN where there is no /proc.</summary>

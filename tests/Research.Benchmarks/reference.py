@@ -1,6 +1,6 @@
 """The reference side of the benchmarks: the same work as Program.cs, in PyTorch on the same libtorch.
 
-Usage: python3 reference.py CASE THREADS [quick]   -> one JSON object {"value", "unit", "peak_rss_mb"}
+Usage: python3 reference.py CASE THREADS [quick]   -> {"value", "unit", "peak_rss_mb", "cpu_s", "minor_faults"}
        python3 reference.py check CASE     -> the case at a tiny size, {"values": [...]} (driver --check)
 THREADS = 0 leaves PyTorch's default thread count.
 Each case mirrors the C# one line for line (model, initial scale, batch, schedule, sampler).
@@ -406,6 +406,14 @@ def peak_rss_mb():
     return float("nan")
 
 
+def process_counts():
+    """(CPU seconds, minor page faults) from /proc/self/stat, as Statistics.ProcessCounts reads them."""
+    with open("/proc/self/stat") as f:
+        stat = f.read()
+    fields = stat[stat.rindex(")") + 2:].split(" ")
+    return (float(fields[14 - 3]) + float(fields[15 - 3])) / 100.0, float(fields[10 - 3])
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "check":
         print(json.dumps({"values": CHECKS[sys.argv[2]]().double().reshape(-1).tolist()}))
@@ -415,4 +423,5 @@ if __name__ == "__main__":
     if threads > 0:
         torch.set_num_threads(threads)
     value, unit = CASES[case](quick)
-    print(json.dumps({"value": value, "unit": unit, "peak_rss_mb": peak_rss_mb()}))
+    cpu, faults = process_counts()
+    print(json.dumps({"value": value, "unit": unit, "peak_rss_mb": peak_rss_mb(), "cpu_s": cpu, "minor_faults": faults}))
