@@ -13,7 +13,8 @@ using Research.Torch;
 // configuration (Statistics.Summarize). Counting cases (Cases.Counts, unit "nfe") are not timed and have no PyTorch
 // side: they run once, in the driver, and print one line per sampler. `--check` instead runs `check` on both sides for
 // the cases that have one (Cases.Checks) and prints the largest difference between the two results. `--record` appends
-// the lines, with the commit and the date, to bench/history.jsonl; `--table` rewrites README's benchmark table from the
+// the lines, with the commit, the date and an optional `--note TEXT` (say, that the machine was busy), to
+// bench/history.jsonl; `--table` rewrites README's benchmark table from the
 // latest run recorded there.
 if (args.Length >= 1 && args[0] == "ours")
 {
@@ -34,6 +35,7 @@ int rounds = 3;
 var configs = new[] { "default", "tuned" };
 var cases = Cases.All.Keys.Concat(Cases.Counts.Keys).ToArray();
 bool check = false, quick = false, record = false, table = false;
+string? note = null;
 var python = Environment.GetEnvironmentVariable("BENCH_PYTHON") ?? "/usr/bin/python3";
 for (int i = 0; i < args.Length; i++)
 {
@@ -46,6 +48,7 @@ for (int i = 0; i < args.Length; i++)
         case "--quick": quick = true; rounds = 1; break;
         case "--record": record = true; break;
         case "--table": table = true; break;
+        case "--note": note = args[++i]; break;
         default: Console.Error.WriteLine($"unknown argument {args[i]}"); return 2;
     }
 }
@@ -179,5 +182,5 @@ foreach (var config in configs)
 }
 Console.Error.WriteLine($"benchmark took {started.Elapsed.TotalMinutes:F1} min");
 
-if (record) History.Append("bench/history.jsonl", lines, cores);
+if (record) History.Append("bench/history.jsonl", lines, cores, note);
 return 0;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark set-up (PyTorch from Debian on the same libtorch) and run; arguments go to the driver
-# (--rounds N, --config default|tuned, --cases a,b). Prints one JSON line per benchmark.
+# (--rounds N, --config default|tuned, --cases a,b, --quick, --check, --record [--note TEXT], --table).
+# Prints one JSON line per benchmark.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 if ! dpkg-query -W -f='${Status}' python3-torch 2>/dev/null | grep -q "install ok installed"; then
