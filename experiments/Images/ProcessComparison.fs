@@ -12,7 +12,7 @@ open Research.Experiments.ImageRuns
 
 let run (ctx: Context) =
     let processes = [ "vp-eps"; "ve-score"; "rf"; "edm" ]
-    let size = trainingSize ctx "" 300
+    let size = trainingSizeWith ctx "" 200 48
     let n = ctx.Int("samples", 200, 2000)
     let steps = ctx.Int("sample_steps", 20, 25)
     let r = reference ctx

@@ -34,29 +34,34 @@ public static class FashionMnist
     {
         using var file = File.OpenRead(path);
         using Stream stream = path.EndsWith(".gz", StringComparison.Ordinal) ? new GZipStream(file, CompressionMode.Decompress) : file;
-        try
+        // Every read goes through here: a corrupt gzip stream (GZipStream's own InvalidDataException
+        // does not say which file) and a short file both become errors that name the file.
+        void Read(Span<byte> buffer)
         {
-            Span<byte> word = stackalloc byte[4];
-            stream.ReadExactly(word);
-            if (word[0] != 0 || word[1] != 0 || word[2] != 0x08 || word[3] is 0 or > 4)
-                throw new InvalidDataException($"{path}: not an unsigned-byte IDX file (magic {Convert.ToHexString(word)})");
-            var shape = new long[word[3]];
-            long count = 1;
-            for (int i = 0; i < shape.Length; i++)
-            {
-                stream.ReadExactly(word);
-                shape[i] = BinaryPrimitives.ReadUInt32BigEndian(word);
-                count *= shape[i];
-                if (count > int.MaxValue) throw new InvalidDataException($"{path}: dimensions [{string.Join(", ", shape[..(i + 1)])}] are too large");
-            }
-            var data = new byte[count];
-            stream.ReadExactly(data);
-            if (stream.ReadByte() != -1) throw new InvalidDataException($"{path}: data continues past the {count} bytes the header declares");
-            return torch.tensor(data, shape);
+            try { stream.ReadExactly(buffer); }
+            catch (EndOfStreamException) { throw new InvalidDataException($"{path}: truncated (shorter than its header declares)"); }
+            catch (InvalidDataException e) { throw new InvalidDataException($"{path}: corrupt gzip data ({e.Message})", e); }
         }
-        catch (EndOfStreamException)
+        Span<byte> word = stackalloc byte[4];
+        Read(word);
+        if (word[0] != 0 || word[1] != 0 || word[2] != 0x08 || word[3] is 0 or > 4)
+            throw new InvalidDataException($"{path}: not an unsigned-byte IDX file (magic {Convert.ToHexString(word)})");
+        var shape = new long[word[3]];
+        long count = 1;
+        for (int i = 0; i < shape.Length; i++)
         {
-            throw new InvalidDataException($"{path}: truncated (shorter than its header declares)");
+            Read(word);
+            shape[i] = BinaryPrimitives.ReadUInt32BigEndian(word);
+            count *= shape[i];
+            if (count > int.MaxValue) throw new InvalidDataException($"{path}: dimensions [{string.Join(", ", shape[..(i + 1)])}] are too large");
         }
+        var data = new byte[count];
+        Read(data);
+        Span<byte> extra = stackalloc byte[1];
+        int more;
+        try { more = stream.Read(extra); }
+        catch (InvalidDataException e) { throw new InvalidDataException($"{path}: corrupt gzip data ({e.Message})", e); }
+        if (more != 0) throw new InvalidDataException($"{path}: data continues past the {count} bytes the header declares");
+        return torch.tensor(data, shape);
     }
 }

@@ -13,7 +13,7 @@ internal enum OpId
     ones_like, full_like, randn_like, rand_like, bernoulli, multinomial, to, to_dtype, clone, 
     contiguous, detach, alias, neg, abs, exp, log, log1p, expm1, log2, sqrt, rsqrt, square, 
     reciprocal, sin, cos, tan, asin, acos, atan, sinh, cosh, tanh, sigmoid, log_sigmoid, relu, 
-    silu, gelu, softplus, erf, erfinv, lgamma, sign, floor, ceil, round, logical_not, isnan, 
+    silu, gelu, softplus, erf, erfinv, lgamma, sign, floor, ceil, round, trunc, log10, logical_not, isnan, 
     isfinite, clamp, pow_scalar, scalar_pow, add, sub, mul, div, pow, atan2, maximum, minimum, 
     fmod, remainder, add_scalar, sub_scalar, rsub_scalar, mul_scalar, div_scalar, rdiv_scalar, eq, 
     ne, lt, le, gt, ge, eq_scalar, ne_scalar, lt_scalar, le_scalar, gt_scalar, ge_scalar, 
@@ -22,7 +22,7 @@ internal enum OpId
     set_data, masked_fill_, sum_all, sum, mean_all, mean, prod_all, max_all, min_all, max_dim, min_dim, amax, 
     amin, argmax, argmin, logsumexp, var, std, norm, cumsum, all, any, reshape, view, permute, 
     transpose, flatten, squeeze, squeeze_dim, unsqueeze, expand, repeat, flip, cat, stack, chunk, 
-    split, slice, narrow, select, index_select, gather, scatter_add, masked_fill, masked_select, 
+    split, slice, narrow, select, index_select, gather, scatter_add, masked_fill, masked_select, index, index_put_, 
     tril, triu, diagonal, diag_embed, one_hot, sort, argsort, matmul, mm, bmm, outer, cholesky, 
     solve, solve_triangular, inverse, slogdet, linear, conv2d, conv_transpose2d, group_norm, 
     layer_norm, softmax, log_softmax, avg_pool2d, max_pool2d, upsample_nearest2d, dropout, 
@@ -94,6 +94,31 @@ internal static unsafe partial class Native
     internal static TorchException LastError() =>
         new(Marshal.PtrToStringUTF8(rt_last_error()) ?? "unknown libtorch error");
 
+    /// <summary>The error of a failed op, naming the op and its operands' dtypes and shapes, which
+    /// libtorch's messages ("mat1 and mat2 must have the same dtype") often leave out.</summary>
+    private static TorchException OpError(OpId op, IntPtr* tensors, int nTensors)
+    {
+        var message = Marshal.PtrToStringUTF8(rt_last_error()) ?? "unknown libtorch error";
+        var operands = new List<string>();
+        var dtypes = new HashSet<ScalarType>();
+        for (int k = 0; k < nTensors; k++)
+        {
+            if (tensors[k] == IntPtr.Zero) continue;
+            var dtype = (ScalarType)rt_dtype(tensors[k]);
+            var sizes = new long[rt_dim(tensors[k])];
+            fixed (long* p = sizes) rt_sizes(tensors[k], p);
+            dtypes.Add(dtype);
+            operands.Add($"{dtype} [{string.Join(", ", sizes)}]");
+        }
+        var text = $"{op}: {message}";
+        if (operands.Count > 0) text += $" (operands: {string.Join(", ", operands)})";
+        if (dtypes.Contains(ScalarType.Float32) && dtypes.Contains(ScalarType.Float64))
+            text += ". Float32 and float64 are mixed: torch.tensor(double[]) makes float64 unless given a dtype, while "
+                  + "factories and layers use torch.get_default_dtype() (float32 unless torch.set_default_dtype changed it); "
+                  + "convert one side with .to(...)";
+        return new TorchException(text);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void Check(int code)
     {
@@ -115,7 +140,7 @@ internal static unsafe partial class Native
         fixed (double* r = reals)
         {
             int n = rt_call(OpIds[(int)op], tensors, nTensors, i, ints.Length, r, reals.Length, generator, &result, 1);
-            if (n < 0) throw LastError();
+            if (n < 0) throw OpError(op, tensors, nTensors);
         }
         return result;
     }
@@ -129,7 +154,7 @@ internal static unsafe partial class Native
         fixed (IntPtr* o = results)
         {
             int n = rt_call(OpIds[(int)op], tensors, nTensors, i, ints.Length, r, reals.Length, IntPtr.Zero, o, maxOut);
-            if (n < 0) throw LastError();
+            if (n < 0) throw OpError(op, tensors, nTensors);
             Array.Resize(ref results, n);
         }
         return results;
@@ -142,7 +167,7 @@ internal static unsafe partial class Native
         fixed (double* r = reals)
         {
             if (rt_call(OpIds[(int)op], tensors, nTensors, i, ints.Length, r, reals.Length, generator, null, 0) < 0)
-                throw LastError();
+                throw OpError(op, tensors, nTensors);
         }
     }
 
@@ -167,17 +192,19 @@ internal static unsafe partial class Native
     [LibraryImport(Lib), SuppressGCTransition] internal static partial int rt_dim(IntPtr t);
     [LibraryImport(Lib), SuppressGCTransition] internal static partial void rt_sizes(IntPtr t, long* output);
     [LibraryImport(Lib), SuppressGCTransition] internal static partial long rt_numel(IntPtr t);
+    [LibraryImport(Lib), SuppressGCTransition] internal static partial long rt_nbytes(IntPtr t);
     [LibraryImport(Lib), SuppressGCTransition] internal static partial int rt_dtype(IntPtr t);
     [LibraryImport(Lib), SuppressGCTransition] internal static partial int rt_device_type(IntPtr t);
     [LibraryImport(Lib), SuppressGCTransition] internal static partial int rt_device_index(IntPtr t);
     [LibraryImport(Lib), SuppressGCTransition] internal static partial int rt_requires_grad(IntPtr t);
     [LibraryImport(Lib), SuppressGCTransition] internal static partial int rt_is_leaf(IntPtr t);
     [LibraryImport(Lib)] internal static partial int rt_set_requires_grad(IntPtr t, int value);
-    [LibraryImport(Lib)] internal static partial IntPtr rt_to_string(IntPtr t);
+    [LibraryImport(Lib)] internal static partial IntPtr rt_grad_fn_name(IntPtr t);
     [LibraryImport(Lib)] internal static partial void rt_free_string(IntPtr s);
     [LibraryImport(Lib)] internal static partial IntPtr rt_from_data(void* data, long* sizes, int ndim, int dtype, int deviceType, int deviceIndex);
     [LibraryImport(Lib)] internal static partial int rt_copy_to(IntPtr t, void* destination, long nbytes);
     [LibraryImport(Lib)] internal static partial int rt_item(IntPtr t, double* value);
+    [LibraryImport(Lib)] internal static partial int rt_item_int64(IntPtr t, long* value);
     [LibraryImport(Lib)] internal static partial int rt_grad(IntPtr t, IntPtr* grad);
     [LibraryImport(Lib)] internal static partial int rt_set_grad(IntPtr t, IntPtr grad);
     [LibraryImport(Lib)] internal static partial int rt_retain_grad(IntPtr t);

@@ -16,6 +16,8 @@ public static class safetensors
     /// <summary>The safetensors library's own limit on the header size.</summary>
     public const long MaxHeaderBytes = 100_000_000;
 
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
     private static readonly Dictionary<ScalarType, (string code, int size)> Codes = new()
     {
         [ScalarType.Float32] = ("F32", 4),
@@ -29,9 +31,13 @@ public static class safetensors
     /// <summary>Writes the tensors (moved to the CPU, made contiguous) atomically: to a temporary file in
     /// the same folder, flushed to disk, then renamed over <paramref name="path"/>, so a crash leaves
     /// either the old file or the new one, never half of one.</summary>
-    public static void save(IReadOnlyDictionary<string, Tensor> tensors, string path, IReadOnlyDictionary<string, string>? metadata = null)
+    /// <remarks>Any dictionary or sequence of name-tensor pairs (an F# Map too); a name given twice is an error.</remarks>
+    public static void save(IEnumerable<KeyValuePair<string, Tensor>> named, string path, IReadOnlyDictionary<string, string>? metadata = null)
     {
         if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("safetensors data is little-endian");
+        var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var (name, t) in named)
+            if (!tensors.TryAdd(name, t)) throw new ArgumentException($"'{name}' is given twice");
         var names = tensors.Keys.OrderBy(n => n, StringComparer.Ordinal).ToArray();
         var header = new Dictionary<string, object>();
         if (metadata is { Count: > 0 }) header["__metadata__"] = metadata;
@@ -70,6 +76,39 @@ public static class safetensors
             File.Delete(temporary);
             throw;
         }
+        RemoveStaleTemporaries(directory, Path.GetFileName(path));
+    }
+
+    /// <summary>Saves a sequence of (name, tensor) pairs, such as an F# list <c>[ "w", w; "b", b ]</c>.</summary>
+    public static void save(IEnumerable<Tuple<string, Tensor>> named, string path, IReadOnlyDictionary<string, string>? metadata = null) =>
+        save(named.Select(p => KeyValuePair.Create(p.Item1, p.Item2)), path, metadata);
+
+    /// <summary>Deletes the temporaries ".name.GUID.tmp" that saves of the same target left when they were
+    /// killed. Only names of exactly that form, and only when no process has the file open: a save in
+    /// progress keeps its temporary open (locked), so it is never touched. The target itself never is.</summary>
+    private static void RemoveStaleTemporaries(string directory, string fileName)
+    {
+        string prefix = "." + fileName + ".";
+        try
+        {
+            foreach (var candidate in Directory.EnumerateFiles(directory, ".*.tmp"))
+            {
+                var name = Path.GetFileName(candidate);
+                if (!name.StartsWith(prefix, StringComparison.Ordinal) || !name.EndsWith(".tmp", StringComparison.Ordinal)) continue;
+                var guid = name[prefix.Length..^4];
+                if (guid.Length != 32 || !guid.All(char.IsAsciiHexDigitLower)) continue;
+                try
+                {
+                    // .NET takes an exclusive advisory lock for FileShare.None; it fails while a writer has the file open.
+                    using var exclusive = new FileStream(candidate, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+                    File.Delete(candidate);
+                }
+                catch (IOException) { }  // in use by another save, or already gone
+                catch (UnauthorizedAccessException) { }
+            }
+        }
+        catch (IOException) { }  // cleaning up is best effort: the save itself has succeeded
+        catch (UnauthorizedAccessException) { }
     }
 
     public static Dictionary<string, Tensor> load(string path, Device? device = null) => load_with_metadata(path, device).tensors;
@@ -114,6 +153,10 @@ public static class safetensors
         stream.ReadExactly(json);
         long dataStart = 8 + (long)headerLength, dataLength = fileLength - dataStart;
 
+        // Names, dtypes and metadata are UTF-8 strings; checking the whole header first turns a bad byte
+        // anywhere into one clear error (System.Text.Json would throw InvalidOperationException on access).
+        try { StrictUtf8.GetCharCount(json); }
+        catch (DecoderFallbackException e) { throw Bad($"header is not valid UTF-8 (byte {e.Index} of the header)"); }
         JsonElement root;
         try { root = JsonDocument.Parse(json).RootElement; }
         catch (JsonException e) { throw Bad($"header is not JSON ({e.Message})"); }
@@ -121,16 +164,28 @@ public static class safetensors
 
         var metadata = new Dictionary<string, string>();
         var entries = new List<Entry>();
-        foreach (var property in root.EnumerateObject())
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        try { ParseProperties(); }
+        catch (InvalidOperationException e) { throw Bad($"header has an unreadable value ({e.Message})"); }  // e.g. an escaped lone surrogate
+
+        void ParseProperties()
         {
-            if (property.Name == "__metadata__")
+            foreach (var property in root.EnumerateObject())
             {
-                if (property.Value.ValueKind != JsonValueKind.Object) throw Bad("__metadata__ is not an object");
-                foreach (var m in property.Value.EnumerateObject())
-                    metadata[m.Name] = m.Value.ValueKind == JsonValueKind.String ? m.Value.GetString()! : throw Bad($"metadata '{m.Name}' is not a string");
-                continue;
+                // JSON allows repeated names; a tensor silently replaced by a later one is not a valid file.
+                if (!seen.Add(property.Name)) throw Bad($"'{property.Name}' appears twice in the header");
+                if (property.Name == "__metadata__")
+                {
+                    if (property.Value.ValueKind != JsonValueKind.Object) throw Bad("__metadata__ is not an object");
+                    foreach (var m in property.Value.EnumerateObject())
+                    {
+                        if (metadata.ContainsKey(m.Name)) throw Bad($"metadata '{m.Name}' appears twice");
+                        metadata[m.Name] = m.Value.ValueKind == JsonValueKind.String ? m.Value.GetString()! : throw Bad($"metadata '{m.Name}' is not a string");
+                    }
+                    continue;
+                }
+                entries.Add(ParseEntry(property, dataLength, Bad));
             }
-            entries.Add(ParseEntry(property, dataLength, Bad));
         }
 
         // Offsets must tile the data exactly: sorted by begin, each starts where the previous ended.
@@ -169,7 +224,8 @@ public static class safetensors
         }
         if (!v.TryGetProperty("data_offsets", out var offsets) || offsets.ValueKind != JsonValueKind.Array || offsets.GetArrayLength() != 2)
             throw bad($"'{name}' has no data_offsets pair");
-        if (!offsets[0].TryGetInt64(out var begin) || !offsets[1].TryGetInt64(out var end) || begin < 0 || end < begin)
+        if (offsets[0].ValueKind != JsonValueKind.Number || offsets[1].ValueKind != JsonValueKind.Number
+            || !offsets[0].TryGetInt64(out var begin) || !offsets[1].TryGetInt64(out var end) || begin < 0 || end < begin)
             throw bad($"'{name}' has invalid data_offsets");
         if (end > dataLength) throw bad($"'{name}' ends at byte {end}, past the {dataLength} bytes of data");
         int size = Codes[match].size;

@@ -11,6 +11,9 @@ namespace Research.Torch;
 /// memory stays in the heap (mallopt M_MMAP_MAX=0, a 1 GiB trim threshold) instead of going back
 /// to the kernel and page-faulting in again every training step. glibc's own MALLOC_MMAP_MAX_,
 /// MALLOC_TRIM_THRESHOLD_ and MALLOC_TOP_PAD_, when set, win over these defaults.</item>
+/// <item><c>RESEARCH_TORCH_GC_BUDGET_MB=N</c>: how many MiB of unreachable tensors may pile up before
+/// the library runs a garbage collection to finalize them (default 64; 0 turns this off). Only loops
+/// that leave tensors to the finalizer, instead of dispose scopes, ever reach it.</item>
 /// <item><c>OMP_WAIT_POLICY</c>: set to PASSIVE unless given, so OpenMP and OpenBLAS threads do
 /// not spin against each other.</item>
 /// </list>
@@ -24,4 +27,9 @@ public static class Settings
 
     public static bool KeepFreedMemory =>
         !string.Equals(Environment.GetEnvironmentVariable("RESEARCH_TORCH_MALLOC"), "default", StringComparison.OrdinalIgnoreCase);
+
+    public static long GcBudgetBytes =>
+        long.TryParse(Environment.GetEnvironmentVariable("RESEARCH_TORCH_GC_BUDGET_MB"), out var mb) && mb >= 0
+            ? (mb == 0 ? long.MaxValue / 4 : mb << 20)
+            : 64L << 20;
 }

@@ -53,6 +53,8 @@ public sealed partial class Tensor
     public Tensor floor() => Op(OpId.floor, this);
     public Tensor ceil() => Op(OpId.ceil, this);
     public Tensor round() => Op(OpId.round, this);
+    public Tensor trunc() => Op(OpId.trunc, this);
+    public Tensor log10() => Op(OpId.log10, this);
     public Tensor logical_not() => Op(OpId.logical_not, this);
     public Tensor isnan() => Op(OpId.isnan, this);
     public Tensor isfinite() => Op(OpId.isfinite, this);
@@ -111,10 +113,67 @@ public sealed partial class Tensor
     public static Tensor operator *(double a, Tensor b) => Op(OpId.mul_scalar, b, default, [a]);
     public static Tensor operator /(double a, Tensor b) => Op(OpId.rdiv_scalar, b, default, [a]);
     public static Tensor operator -(Tensor a) => Op(OpId.neg, a);
+    // Integer scalars (F# does not widen int literals for operators: x * 2, 1 - x).
+    public static Tensor operator +(Tensor a, int b) => a + (double)b;
+    public static Tensor operator -(Tensor a, int b) => a - (double)b;
+    public static Tensor operator *(Tensor a, int b) => a * (double)b;
+    public static Tensor operator /(Tensor a, int b) => a / (double)b;
+    public static Tensor operator +(int a, Tensor b) => (double)a + b;
+    public static Tensor operator -(int a, Tensor b) => (double)a - b;
+    public static Tensor operator *(int a, Tensor b) => (double)a * b;
+    public static Tensor operator /(int a, Tensor b) => (double)a / b;
+
+    // Comparisons give bool masks, as in PyTorch (== and != stay reference equality in .NET: use eq, ne).
+    public static Tensor operator >(Tensor a, Tensor b) => a.gt(b);
+    public static Tensor operator <(Tensor a, Tensor b) => a.lt(b);
+    public static Tensor operator >=(Tensor a, Tensor b) => a.ge(b);
+    public static Tensor operator <=(Tensor a, Tensor b) => a.le(b);
+    public static Tensor operator >(Tensor a, double b) => a.gt(b);
+    public static Tensor operator <(Tensor a, double b) => a.lt(b);
+    public static Tensor operator >=(Tensor a, double b) => a.ge(b);
+    public static Tensor operator <=(Tensor a, double b) => a.le(b);
+    public static Tensor operator >(double a, Tensor b) => b.lt(a);
+    public static Tensor operator <(double a, Tensor b) => b.gt(a);
+    public static Tensor operator >=(double a, Tensor b) => b.le(a);
+    public static Tensor operator <=(double a, Tensor b) => b.ge(a);
+    /// <summary>Elementwise logical and, or and not of bool masks.</summary>
+    public static Tensor operator &(Tensor a, Tensor b) => a.logical_and(b);
+    public static Tensor operator |(Tensor a, Tensor b) => a.logical_or(b);
+    public static Tensor operator !(Tensor a) => a.logical_not();
+
+    /// <summary>The value of a one-element tensor: <c>(double)t</c> in C#, <c>float t</c> in F#.</summary>
+    public static explicit operator double(Tensor t) => t.ToDouble();
+    public static explicit operator float(Tensor t) => t.ToSingle();
+    public static explicit operator long(Tensor t) => t.ToInt64();
+    public static explicit operator int(Tensor t) => checked((int)t.ToInt64());
+    public static explicit operator bool(Tensor t) => t.ToBoolean();
+
+    // Static members named as System.Math's, so F#'s sqrt, exp, log, abs, round, ... work on tensors.
+    public static Tensor Sqrt(Tensor x) => x.sqrt();
+    public static Tensor Exp(Tensor x) => x.exp();
+    public static Tensor Log(Tensor x) => x.log();
+    public static Tensor Log10(Tensor x) => x.log10();
+    public static Tensor Abs(Tensor x) => x.abs();
+    public static Tensor Sin(Tensor x) => x.sin();
+    public static Tensor Cos(Tensor x) => x.cos();
+    public static Tensor Tan(Tensor x) => x.tan();
+    public static Tensor Asin(Tensor x) => x.asin();
+    public static Tensor Acos(Tensor x) => x.acos();
+    public static Tensor Atan(Tensor x) => x.atan();
+    public static Tensor Atan2(Tensor y, Tensor x) => y.atan2(x);
+    public static Tensor Sinh(Tensor x) => x.sinh();
+    public static Tensor Cosh(Tensor x) => x.cosh();
+    public static Tensor Tanh(Tensor x) => x.tanh();
+    public static Tensor Floor(Tensor x) => x.floor();
+    public static Tensor Ceiling(Tensor x) => x.ceil();
+    /// <summary>Rounds half to even, as PyTorch's round (and .NET's Math.Round) do.</summary>
+    public static Tensor Round(Tensor x) => x.round();
+    public static Tensor Truncate(Tensor x) => x.trunc();
     /// <summary>F#'s <c>**</c>.</summary>
     public static Tensor Pow(Tensor a, double b) => a.pow(b);
     public static Tensor Pow(Tensor a, Tensor b) => a.pow(b);
     public static Tensor Pow(double a, Tensor b) => Op(OpId.scalar_pow, b, default, [a]);
+    public static Tensor Pow(Tensor a, int b) => a.pow(b);
 
     // ---- in place (optimizers, EMA, buffers) -----------------------------------------------------
     public Tensor add_(Tensor other, double alpha = 1.0) => OpInPlace(OpId.add_, this, other, reals: [alpha]);
@@ -151,8 +210,10 @@ public sealed partial class Tensor
     public Tensor prod() => Op(OpId.prod_all, this);
     public Tensor max() => Op(OpId.max_all, this);
     public Tensor min() => Op(OpId.min_all, this);
-    public (Tensor values, Tensor indices) max(long dim, bool keepdim = false) => Pair(OpMany(OpId.max_dim, [this], [dim, B(keepdim)], 2));
-    public (Tensor values, Tensor indices) min(long dim, bool keepdim = false) => Pair(OpMany(OpId.min_dim, [this], [dim, B(keepdim)], 2));
+    /// <summary>(values, indices) of the maxima along dim; a System.Tuple, so F# destructures it as
+    /// <c>let values, indices = x.max 1</c> and C# as <c>var (values, indices) = x.max(1)</c>.</summary>
+    public Tuple<Tensor, Tensor> max(long dim, bool keepdim = false) => Pair(OpMany(OpId.max_dim, [this], [dim, B(keepdim)], 2));
+    public Tuple<Tensor, Tensor> min(long dim, bool keepdim = false) => Pair(OpMany(OpId.min_dim, [this], [dim, B(keepdim)], 2));
     public Tensor amax(long dim, bool keepdim = false) => Op(OpId.amax, this, [B(keepdim), dim]);
     public Tensor amax(long[] dims, bool keepdim = false) => Op(OpId.amax, this, [B(keepdim), .. dims]);
     public Tensor amin(long dim, bool keepdim = false) => Op(OpId.amin, this, [B(keepdim), dim]);
@@ -182,7 +243,7 @@ public sealed partial class Tensor
         return d;
     }
 
-    private static (Tensor, Tensor) Pair(Tensor[] r) => (r[0], r[1]);
+    private static Tuple<Tensor, Tensor> Pair(Tensor[] r) => Tuple.Create(r[0], r[1]);
 
     // ---- shape and indexing ---------------------------------------------------------------------
     public Tensor reshape(params long[] shape) => Op(OpId.reshape, this, shape);
@@ -201,9 +262,12 @@ public sealed partial class Tensor
     public Tensor expand_as(Tensor other) => expand(other.shape);
     public Tensor repeat(params long[] repeats) => Op(OpId.repeat, this, repeats);
     public Tensor flip(params long[] dims) => Op(OpId.flip, this, dims);
-    public Tensor[] chunk(long chunks, long dim = 0) => OpMany(OpId.chunk, [this], [chunks, dim], (int)chunks);
+    public Tensor[] chunk(long chunks, long dim = 0) =>
+        chunks >= 1 ? OpMany(OpId.chunk, [this], [chunks, dim], (int)Math.Max(1, Math.Min(chunks, size((int)dim))))
+        : throw new ArgumentOutOfRangeException(nameof(chunks), chunks, "chunk needs a number of chunks >= 1");
     public Tensor[] split(long splitSize, long dim = 0) =>
-        OpMany(OpId.split, [this], [splitSize, dim], (int)((size((int)dim) + splitSize - 1) / Math.Max(1, splitSize)) + 1);
+        splitSize >= 1 ? OpMany(OpId.split, [this], [splitSize, dim], (int)((size((int)dim) + splitSize - 1) / splitSize) + 1)
+        : throw new ArgumentOutOfRangeException(nameof(splitSize), splitSize, "split needs a split size >= 1");
     /// <summary>Elements start, start+step, ... below end along dim (negative indices count from the end).</summary>
     public Tensor slice(long dim, long start, long end, long step = 1) => Op(OpId.slice, this, [dim, start, end, step]);
     public Tensor narrow(long dim, long start, long length) => Op(OpId.narrow, this, [dim, start, length]);
@@ -217,21 +281,41 @@ public sealed partial class Tensor
     public Tensor triu(long diagonal = 0) => Op(OpId.triu, this, [diagonal]);
     public Tensor diagonal(long offset = 0, long dim1 = 0, long dim2 = 1) => Op(OpId.diagonal, this, [offset, dim1, dim2]);
     public Tensor diag_embed() => Op(OpId.diag_embed, this);
-    /// <summary>The k largest (or smallest) elements along dim and their indices.</summary>
-    public (Tensor values, Tensor indices) topk(long k, long dim = -1, bool largest = true, bool sorted = true) =>
+    /// <summary>The k largest (or smallest) elements along dim and their indices (a System.Tuple, as <see cref="sort"/>).</summary>
+    public Tuple<Tensor, Tensor> topk(long k, long dim = -1, bool largest = true, bool sorted = true) =>
         Pair(OpMany(OpId.topk, [this], [k, dim, B(largest), B(sorted)], 2));
-    public (Tensor values, Tensor indices) sort(long dim = -1, bool descending = false) => Pair(OpMany(OpId.sort, [this], [dim, B(descending)], 2));
+    /// <summary>(values, indices) sorted along dim (a System.Tuple, as <see cref="max(long, bool)"/>).</summary>
+    public Tuple<Tensor, Tensor> sort(long dim = -1, bool descending = false) => Pair(OpMany(OpId.sort, [this], [dim, B(descending)], 2));
     public Tensor argsort(long dim = -1, bool descending = false) => Op(OpId.argsort, this, [dim, B(descending)]);
 
-    /// <summary>x[i]: the i-th slice along the first dimension.</summary>
-    public Tensor this[long index] => select(0, index);
+    /// <summary>x[i]: the i-th slice along the first dimension (a view). Assigning copies into it.</summary>
+    public Tensor this[long index]
+    {
+        get => select(0, index);
+        set => IndexPut([index], value);
+    }
 
-    /// <summary>x[idx]: rows picked by an int64 index tensor, or elements picked by a bool mask.</summary>
-    public Tensor this[Tensor index] => index.dtype == ScalarType.Bool ? masked_select(index) : index_select(0, index);
+    /// <summary>x[idx]: rows picked by an int64 index tensor, or, for a bool mask shaped like the leading
+    /// dimensions, the selected entries stacked along one dimension (PyTorch's x[mask]).</summary>
+    public Tensor this[Tensor index]
+    {
+        get => Index([index]);
+        set => IndexPut([index], value);
+    }
 
     // ---- linear algebra -------------------------------------------------------------------------
     public Tensor matmul(Tensor other) => Op(OpId.matmul, this, other);
     public Tensor mm(Tensor other) => Op(OpId.mm, this, other);
     public Tensor bmm(Tensor other) => Op(OpId.bmm, this, other);
     public Tensor outer(Tensor other) => Op(OpId.outer, this, other);
+}
+
+/// <summary>Names for the (values, indices) pairs of max, min and sort: <c>x.max(1).values</c>.</summary>
+public static class TensorPairNames
+{
+    extension(Tuple<Tensor, Tensor> pair)
+    {
+        public Tensor values => pair.Item1;
+        public Tensor indices => pair.Item2;
+    }
 }

@@ -11,10 +11,12 @@ namespace Research.Torch;
 public sealed unsafe partial class Tensor : IDisposable
 {
     private IntPtr handle;
+    private readonly long nativeBytes;  // counted in NativeMemory while the handle lives
 
     internal Tensor(IntPtr handle)
     {
         this.handle = handle;
+        nativeBytes = NativeMemory.Allocated(handle);
         Scope = DisposeScope.Current;
         Scope?.Add(this);
     }
@@ -35,13 +37,16 @@ public sealed unsafe partial class Tensor : IDisposable
         var h = Interlocked.Exchange(ref handle, IntPtr.Zero);
         if (h == IntPtr.Zero) return;
         Native.rt_free(h);
+        NativeMemory.Freed(nativeBytes);
         GC.SuppressFinalize(this);
     }
 
     ~Tensor()
     {
         var h = Interlocked.Exchange(ref handle, IntPtr.Zero);
-        if (h != IntPtr.Zero) Native.rt_free(h);
+        if (h == IntPtr.Zero) return;
+        Native.rt_free(h);
+        NativeMemory.Freed(nativeBytes);
     }
 
     /// <summary>Moves this tensor to the scope enclosing the one that owns it (or out of all scopes).</summary>
@@ -60,6 +65,10 @@ public sealed unsafe partial class Tensor : IDisposable
 
     /// <summary>Number of native tensor handles alive in the process (diagnostics and leak tests).</summary>
     public static long LiveCount => Native.rt_live_tensors();
+
+    /// <summary>Bytes held by live tensor handles, as the garbage-collection budget counts them
+    /// (elements plus a fixed overhead per handle; views count their elements again).</summary>
+    public static long LiveBytes => NativeMemory.LiveBytes;
 
     // ---- metadata -------------------------------------------------------------------------------
 
@@ -165,7 +174,15 @@ public sealed unsafe partial class Tensor : IDisposable
     }
 
     public float ToSingle() => (float)ToDouble();
-    public long ToInt64() => (long)ToDouble();
+    /// <summary>The value of a one-element tensor as an integer: exact for every int64 (floating-point
+    /// values are truncated toward zero).</summary>
+    public long ToInt64()
+    {
+        long v;
+        Native.Check(Native.rt_item_int64(Handle, &v));
+        GC.KeepAlive(this);
+        return v;
+    }
     public bool ToBoolean() => ToDouble() != 0.0;
 
     /// <summary>The value of a one-element tensor as T (PyTorch's item()).</summary>
@@ -244,14 +261,4 @@ public sealed unsafe partial class Tensor : IDisposable
         ScalarType.UInt8 or ScalarType.Bool => 1,
         _ => throw new ArgumentException($"no element size for {t}"),
     };
-
-    public override string ToString()
-    {
-        if (IsDisposed) return "Tensor(disposed)";
-        var s = Native.rt_to_string(Handle);
-        GC.KeepAlive(this);
-        if (s == IntPtr.Zero) throw Native.LastError();
-        try { return Marshal.PtrToStringUTF8(s)!; }
-        finally { Native.rt_free_string(s); }
-    }
 }

@@ -13,33 +13,42 @@ public static partial class torch
     public static readonly Device CPU = Device.CPU;
     public static readonly Device CUDA = Device.CUDA;
 
-    /// <summary>The dtype of floating-point factories when none is given (float32, as in PyTorch).</summary>
-    public static ScalarType default_dtype { get; set; } = ScalarType.Float32;
+    private static ScalarType defaultDtype = ScalarType.Float32;
+
+    /// <summary>Sets the dtype of floating-point factories (zeros, randn, arange with reals, ...) and of
+    /// layers' weights when none is given (PyTorch's torch.set_default_dtype): float32, the default, or
+    /// float64. <c>torch.tensor(double[])</c> is the exception: .NET doubles become float64 unless a
+    /// dtype is given.</summary>
+    public static void set_default_dtype(ScalarType dtype) =>
+        defaultDtype = dtype is ScalarType.Float32 or ScalarType.Float64
+            ? dtype : throw new ArgumentException($"the default dtype must be float32 or float64, got {dtype}");
+
+    public static ScalarType get_default_dtype() => defaultDtype;
 
     public static Device device(string spec) => Device.Parse(spec);
 
     // ---- creation -------------------------------------------------------------------------------
     public static Tensor zeros(long[] shape, ScalarType? dtype = null, Device? device = null, bool requires_grad = false) =>
-        Tensor.Create(OpId.zeros, dtype ?? default_dtype, device, requires_grad, default, shape);
+        Tensor.Create(OpId.zeros, dtype ?? defaultDtype, device, requires_grad, default, shape);
     public static Tensor ones(long[] shape, ScalarType? dtype = null, Device? device = null, bool requires_grad = false) =>
-        Tensor.Create(OpId.ones, dtype ?? default_dtype, device, requires_grad, default, shape);
+        Tensor.Create(OpId.ones, dtype ?? defaultDtype, device, requires_grad, default, shape);
     public static Tensor empty(long[] shape, ScalarType? dtype = null, Device? device = null, bool requires_grad = false) =>
-        Tensor.Create(OpId.empty, dtype ?? default_dtype, device, requires_grad, default, shape);
+        Tensor.Create(OpId.empty, dtype ?? defaultDtype, device, requires_grad, default, shape);
     public static Tensor full(long[] shape, double value, ScalarType? dtype = null, Device? device = null, bool requires_grad = false) =>
-        Tensor.Create(OpId.full, dtype ?? default_dtype, device, requires_grad, default, shape, [value]);
+        Tensor.Create(OpId.full, dtype ?? defaultDtype, device, requires_grad, default, shape, [value]);
     public static Tensor eye(long n, ScalarType? dtype = null, Device? device = null) =>
-        Tensor.Create(OpId.eye, dtype ?? default_dtype, device, false, [n], default);
+        Tensor.Create(OpId.eye, dtype ?? defaultDtype, device, false, [n], default);
     /// <summary>start, start+step, ... below end.</summary>
     public static Tensor arange(double start, double end, double step = 1, ScalarType? dtype = null, Device? device = null) =>
-        Tensor.Create(OpId.arange, dtype ?? default_dtype, device, false, default, default, [start, end, step]);
+        Tensor.Create(OpId.arange, dtype ?? defaultDtype, device, false, default, default, [start, end, step]);
     public static Tensor arange(long end, ScalarType dtype = ScalarType.Int64, Device? device = null) =>
         Tensor.Create(OpId.arange, dtype, device, false, default, default, [0, end, 1]);
     public static Tensor linspace(double start, double end, long steps, ScalarType? dtype = null, Device? device = null) =>
-        Tensor.Create(OpId.linspace, dtype ?? default_dtype, device, false, [steps], default, [start, end]);
+        Tensor.Create(OpId.linspace, dtype ?? defaultDtype, device, false, [steps], default, [start, end]);
     public static Tensor randn(long[] shape, ScalarType? dtype = null, Device? device = null, Generator? generator = null, bool requires_grad = false) =>
-        Tensor.Create(OpId.randn, dtype ?? default_dtype, device, requires_grad, default, shape, default, generator);
+        Tensor.Create(OpId.randn, dtype ?? defaultDtype, device, requires_grad, default, shape, default, generator);
     public static Tensor rand(long[] shape, ScalarType? dtype = null, Device? device = null, Generator? generator = null, bool requires_grad = false) =>
-        Tensor.Create(OpId.rand, dtype ?? default_dtype, device, requires_grad, default, shape, default, generator);
+        Tensor.Create(OpId.rand, dtype ?? defaultDtype, device, requires_grad, default, shape, default, generator);
     /// <summary>Integers uniform in [low, high).</summary>
     public static Tensor randint(long low, long high, long[] shape, Device? device = null, Generator? generator = null) =>
         Tensor.Create(OpId.randint, ScalarType.Int64, device, false, [low, high], shape, default, generator);
@@ -58,7 +67,7 @@ public static partial class torch
 
     // ---- from .NET data -------------------------------------------------------------------------
     // .NET doubles become float64 tensors unless a dtype is given (as in TorchSharp); factories such
-    // as randn use default_dtype.
+    // as randn use torch.get_default_dtype().
     public static Tensor tensor(double value, ScalarType? dtype = null, Device? device = null) =>
         Convert(Tensor.FromArray<double>([value], [], device), dtype ?? ScalarType.Float64);
     public static Tensor tensor(double[] values, ScalarType? dtype = null, Device? device = null) =>
@@ -140,7 +149,7 @@ public static partial class torch
         }
     }
 
-    public static class cuda
+    public static partial class cuda
     {
         public static bool is_available() => device_count() > 0;
         public static int device_count() => Native.rt_cuda_device_count();

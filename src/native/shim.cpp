@@ -5,13 +5,13 @@
 #include <ATen/Parallel.h>
 #include <ATen/detail/CUDAHooksInterface.h>
 #include <torch/csrc/autograd/autograd.h>
+#include <torch/csrc/autograd/function.h>
 
 #include <malloc.h>
 #include <atomic>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
-#include <sstream>
 #include <stdexcept>
 
 namespace rt {
@@ -39,6 +39,11 @@ c10::optional<at::Tensor> Args::OptT(int k) const {
 std::vector<at::Tensor> Args::TensorsFrom(int k) const {
   std::vector<at::Tensor> v;
   for (int i = k; i < n_tensors; ++i) v.push_back(T(i));
+  return v;
+}
+c10::List<c10::optional<at::Tensor>> Args::OptTensorsFrom(int k) const {
+  c10::List<c10::optional<at::Tensor>> v;
+  for (int i = k; i < n_tensors; ++i) v.push_back(OptT(i));
   return v;
 }
 int64_t Args::I(int k) const {
@@ -75,22 +80,6 @@ c10::optional<at::Generator> Args::Gen() const {
 }  // namespace rt
 
 using rt::set_error;
-
-// Runs `body`; on any C++ exception records libtorch's message (without its C++ backtrace) and
-// returns `fail`.
-#define GUARD(fail, ...)                                      \
-  try {                                                        \
-    __VA_ARGS__                                                \
-  } catch (const c10::Error& e) {                              \
-    set_error(e.what_without_backtrace());                     \
-    return fail;                                               \
-  } catch (const std::exception& e) {                          \
-    set_error(e.what());                                       \
-    return fail;                                               \
-  } catch (...) {                                              \
-    set_error("unknown C++ exception");                        \
-    return fail;                                               \
-  }
 
 RT_EXPORT const char* rt_last_error() { return rt::last_error.c_str(); }
 RT_EXPORT int64_t rt_live_tensors() { return rt::live_tensors.load(); }
@@ -161,6 +150,7 @@ RT_EXPORT void rt_sizes(const at::Tensor* t, int64_t* out) {
   std::copy(s.begin(), s.end(), out);
 }
 RT_EXPORT int64_t rt_numel(const at::Tensor* t) { return t->numel(); }
+RT_EXPORT int64_t rt_nbytes(const at::Tensor* t) { return t->defined() ? static_cast<int64_t>(t->nbytes()) : 0; }
 RT_EXPORT int rt_dtype(const at::Tensor* t) { return static_cast<int>(t->scalar_type()); }
 RT_EXPORT int rt_device_type(const at::Tensor* t) { return t->device().is_cuda() ? 1 : 0; }
 RT_EXPORT int rt_device_index(const at::Tensor* t) { return t->device().has_index() ? t->device().index() : 0; }
@@ -169,11 +159,11 @@ RT_EXPORT int rt_is_leaf(const at::Tensor* t) { return t->is_leaf() ? 1 : 0; }
 RT_EXPORT int rt_set_requires_grad(at::Tensor* t, int value) {
   GUARD(-1, { t->set_requires_grad(value != 0); return 0; })
 }
-RT_EXPORT char* rt_to_string(const at::Tensor* t) {
+// The name of the autograd node that produced the tensor ("AddBackward0"), empty for a leaf.
+RT_EXPORT char* rt_grad_fn_name(const at::Tensor* t) {
   GUARD(nullptr, {
-    std::ostringstream os;
-    os << *t;
-    return strdup(os.str().c_str());
+    auto fn = t->grad_fn();
+    return strdup(fn ? fn->name().c_str() : "");
   })
 }
 RT_EXPORT void rt_free_string(char* s) { free(s); }
@@ -203,6 +193,10 @@ RT_EXPORT int rt_copy_to(const at::Tensor* t, void* dst, int64_t nbytes) {
 }
 RT_EXPORT int rt_item(const at::Tensor* t, double* out) {
   GUARD(-1, { *out = t->item().toDouble(); return 0; })
+}
+// The value as an integer, exact for int64 beyond 2^53 (through a double it would round).
+RT_EXPORT int rt_item_int64(const at::Tensor* t, int64_t* out) {
+  GUARD(-1, { *out = t->item().toLong(); return 0; })
 }
 
 // ---- autograd ------------------------------------------------------------------------------------

@@ -126,7 +126,7 @@ let ``Reductions over a dimension agree with a plain reference`` () =
         check "mean" (x.mean (d, keep)) mean 1e-14
         check "amax" (x.amax (d, keep)) Array.max 0.0
         check "amin" (x.amin (d, keep)) Array.min 0.0
-        let struct (maxValues, _) = x.max (d, keep)
+        let maxValues, _ = x.max (d, keep)
         check "max" maxValues Array.max 0.0
         check "logsumexp" (x.logsumexp (d, keep)) logSumExp 1e-14
         if shape.[dim] > 1L then check "var" (x.var (d, true, keep)) variance 1e-13

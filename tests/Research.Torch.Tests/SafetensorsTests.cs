@@ -13,7 +13,8 @@ public class SafetensorsTests : IDisposable
 
     private static byte[] File_(string header, int dataBytes, ulong? declaredLength = null)
     {
-        var h = Encoding.UTF8.GetBytes(header);
+        // DEL (0x7F) in the header stands for 0xFF, a byte that is never valid UTF-8.
+        var h = Encoding.UTF8.GetBytes(header).Select(b => b == 0x7F ? (byte)0xFF : b).ToArray();
         var bytes = new byte[8 + h.Length + dataBytes];
         BitConverter.GetBytes(declaredLength ?? (ulong)h.Length).CopyTo(bytes, 0);
         h.CopyTo(bytes, 8);
@@ -80,6 +81,14 @@ public class SafetensorsTests : IDisposable
         { "dtype", "unsupported dtype" },
         { "trailing", "data holds" },
         { "negative", "invalid data_offsets" },
+        { "duplicate", "'a' appears twice" },
+        { "duplicate-metadata", "metadata 'k' appears twice" },
+        { "string-offset", "invalid data_offsets" },
+        { "fractional-offset", "invalid data_offsets" },
+        { "utf8-name", "not valid UTF-8" },
+        { "utf8-dtype", "not valid UTF-8" },
+        { "utf8-metadata", "not valid UTF-8" },
+        { "lone-surrogate", "unreadable value" },
     };
 
     [Theory]
@@ -101,6 +110,14 @@ public class SafetensorsTests : IDisposable
             "dtype" => File_("{" + Entry("a", "C64", "[1]", 0, 8) + "}", 8),
             "trailing" => File_("{" + Entry("a", "F32", "[1]", 0, 4) + "}", 12),
             "negative" => File_("{" + Entry("a", "F32", "[1]", -4, 0) + "}", 4),
+            "duplicate" => File_("{" + Entry("a", "F32", "[1]", 0, 4) + "," + Entry("a", "F32", "[1]", 4, 8) + "}", 8),
+            "duplicate-metadata" => File_("{\"__metadata__\":{\"k\":\"1\",\"k\":\"2\"}," + Entry("a", "F32", "[1]", 0, 4) + "}", 4),
+            "string-offset" => File_("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[\"0\",4]}}", 4),
+            "fractional-offset" => File_("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4.5]}}", 4),
+            "utf8-name" => File_("{" + Entry("a\x7f", "F32", "[1]", 0, 4) + "}", 4),
+            "utf8-dtype" => File_("{" + Entry("a", "F3\x7f", "[1]", 0, 4) + "}", 4),
+            "utf8-metadata" => File_("{\"__metadata__\":{\"k\":\"\x7f\"}," + Entry("a", "F32", "[1]", 0, 4) + "}", 4),
+            "lone-surrogate" => File_("{" + Entry("\\udc00", "F32", "[1]", 0, 4) + "}", 4),
             _ => throw new ArgumentException(kind),
         };
         var path = PathOf(kind + ".safetensors");
@@ -108,6 +125,7 @@ public class SafetensorsTests : IDisposable
         long live = Tensor.LiveCount;
         var e = Assert.Throws<InvalidDataException>(() => safetensors.load(path));
         Assert.Contains(message, e.Message);
+        Assert.StartsWith(path, e.Message);  // names the file
         Assert.True(Tensor.LiveCount <= live);  // no tensor was created (finalizers may free others meanwhile)
     }
 
@@ -125,5 +143,28 @@ public class SafetensorsTests : IDisposable
         Assert.Throws<ObjectDisposedException>(() => safetensors.save(bad, path));
         Assert.Equal(original, File.ReadAllBytes(path));
         Assert.Single(Directory.GetFiles(dir));  // no temporary file left behind
+    }
+
+    [Fact]
+    public void Saving_removes_stale_temporaries_of_the_same_target_only()
+    {
+        var path = PathOf("model.safetensors");
+        string Temporary(string target) => PathOf($".{target}.{Guid.NewGuid():N}.tmp");
+        var stale = new[] { Temporary("model.safetensors"), Temporary("model.safetensors") };
+        var otherTarget = Temporary("other.safetensors");
+        var notOurs = PathOf(".model.safetensors.backup.tmp");
+        var inProgress = Temporary("model.safetensors");
+        foreach (var f in stale.Append(otherTarget).Append(notOurs).Append(inProgress)) File.WriteAllBytes(f, new byte[100]);
+        File.WriteAllBytes(PathOf("model.safetensors.bak"), new byte[10]);
+        using var scope = NewDisposeScope();
+        // A save in progress (another thread or process) holds its temporary open.
+        using (var writer = new FileStream(inProgress, FileMode.Open, FileAccess.Write, FileShare.Read))
+            safetensors.save(new Dictionary<string, Tensor> { ["w"] = ones([3]) }, path);
+        Assert.All(stale, f => Assert.False(File.Exists(f), $"{f} was not removed"));
+        Assert.True(File.Exists(otherTarget));
+        Assert.True(File.Exists(notOurs));
+        Assert.True(File.Exists(inProgress));
+        Assert.True(File.Exists(PathOf("model.safetensors.bak")));
+        Assert.Equal(new[] { 1f, 1f, 1f }, safetensors.load(path)["w"].data<float>());
     }
 }

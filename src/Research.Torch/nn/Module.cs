@@ -71,7 +71,9 @@ public static partial class torch
 
             public IEnumerable<(string name, Module module)> named_children() => children;
 
-            /// <summary>Parameters and buffers by name: the tensors themselves, not copies.</summary>
+            /// <summary>Parameters and buffers by name: the live tensors themselves, not copies, so
+            /// changing one changes the module and saving them saves its current values. (Unlike
+            /// <see cref="optim.Optimizer.state_dict"/>, which returns copies the caller owns.)</summary>
             public Dictionary<string, Tensor> state_dict()
             {
                 var d = new Dictionary<string, Tensor>();
@@ -80,26 +82,45 @@ public static partial class torch
                 return d;
             }
 
-            /// <summary>Copies values into this module's parameters and buffers (shapes and dtypes must
-            /// match). With <paramref name="strict"/>, missing or unexpected names are an error.</summary>
-            public void load_state_dict(IReadOnlyDictionary<string, Tensor> state, bool strict = true)
+            /// <summary>Checks that <paramref name="state"/> can be loaded, changing nothing: every entry's
+            /// shape and dtype must match, and with <paramref name="strict"/> no name may be missing or
+            /// unexpected. Throws one <see cref="ArgumentException"/> listing every problem, like PyTorch's
+            /// strict loading.</summary>
+            public void validate_state_dict(IReadOnlyDictionary<string, Tensor> state, bool strict = true)
             {
                 var own = state_dict();
+                var problems = new List<string>();
                 if (strict)
                 {
                     var missing = own.Keys.Where(k => !state.ContainsKey(k)).ToArray();
-                    var unexpected = state.Keys.Where(k => !own.ContainsKey(k)).ToArray();
-                    if (missing.Length + unexpected.Length > 0)
-                        throw new ArgumentException($"state does not match {GetType().Name}: missing [{string.Join(", ", missing)}], unexpected [{string.Join(", ", unexpected)}]");
+                    var unexpected = state.Keys.Where(k => !own.ContainsKey(k)).OrderBy(k => k, StringComparer.Ordinal).ToArray();
+                    if (missing.Length > 0) problems.Add($"missing keys: {string.Join(", ", missing)}");
+                    if (unexpected.Length > 0) problems.Add($"unexpected keys: {string.Join(", ", unexpected)}");
                 }
-                using var _ = no_grad();
+                var mismatched = new List<string>();
                 foreach (var (name, target) in own)
                 {
                     if (!state.TryGetValue(name, out var source)) continue;
-                    if (!source.shape.SequenceEqual(target.shape) || source.dtype != target.dtype)
-                        throw new ArgumentException($"'{name}': expected {target.dtype} [{string.Join(", ", target.shape)}], got {source.dtype} [{string.Join(", ", source.shape)}]");
-                    target.copy_(source);
+                    if (source is null || source.IsDisposed) mismatched.Add($"'{name}' is {(source is null ? "null" : "a disposed tensor")}");
+                    else if (!source.shape.SequenceEqual(target.shape) || source.dtype != target.dtype)
+                        mismatched.Add($"'{name}' expected {Describe(target)}, got {Describe(source)}");
                 }
+                if (mismatched.Count > 0) problems.Add($"mismatched: {string.Join("; ", mismatched)}");
+                if (problems.Count > 0)
+                    throw new ArgumentException($"state does not match {GetType().Name} (nothing was loaded): {string.Join("; ", problems)}");
+            }
+
+            private static string Describe(Tensor t) => $"{t.dtype} [{string.Join(", ", t.shape)}]";
+
+            /// <summary>Copies values into this module's parameters and buffers, all or nothing: the whole
+            /// state is validated first (<see cref="validate_state_dict"/>), so a bad entry changes no
+            /// parameter. Without <paramref name="strict"/>, names missing on either side are skipped.</summary>
+            public void load_state_dict(IReadOnlyDictionary<string, Tensor> state, bool strict = true)
+            {
+                validate_state_dict(state, strict);
+                using var _ = no_grad();
+                foreach (var (name, target) in state_dict())
+                    if (state.TryGetValue(name, out var source)) target.copy_(source);
             }
 
             public Module train(bool mode = true)

@@ -14,21 +14,39 @@ public static partial class torch
             protected readonly Tensor[] parameters;
             private readonly Dictionary<string, Tensor> state = new();
 
+            private double learningRate;
+            private bool disposed;
+
             protected Optimizer(IEnumerable<Tensor> parameters, double lr)
             {
                 this.parameters = parameters.ToArray();
                 if (this.parameters.Length == 0) throw new ArgumentException("the optimizer got no parameters");
-                if (lr < 0) throw new ArgumentException($"learning rate must be >= 0, got {lr}");
                 this.lr = lr;
             }
 
-            public double lr { get; set; }
+            /// <summary>The learning rate: finite and >= 0 (a NaN would silently turn every weight into NaN).</summary>
+            public double lr
+            {
+                get => learningRate;
+                set => learningRate = RequireNonNegative(value, "lr");
+            }
 
             /// <summary>Number of completed steps.</summary>
             public long step_count { get; private set; }
 
+            /// <summary>Names of the per-parameter state tensors this optimizer keeps ("exp_avg", ...), each
+            /// shaped like its parameter; <see cref="load_state_dict"/> accepts only these.</summary>
+            protected abstract IReadOnlyCollection<string> StateNames { get; }
+
+            /// <summary>Checks a hyperparameter as PyTorch does: finite and >= 0, else an ArgumentException.</summary>
+            protected static double RequireNonNegative(double value, string name) =>
+                double.IsFinite(value) && value >= 0 ? value : throw new ArgumentException($"{name} must be a finite number >= 0, got {value}", name);
+
+            private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(disposed, this);
+
             public void zero_grad()
             {
+                ThrowIfDisposed();
                 foreach (var p in parameters) p.grad = null;
             }
 
@@ -37,6 +55,7 @@ public static partial class torch
             /// they were after the last good step.</summary>
             public void step()
             {
+                ThrowIfDisposed();
                 using var _ = no_grad();
                 using (var scope = NewDisposeScope())
                 {
@@ -70,27 +89,82 @@ public static partial class torch
             }
 
             /// <summary>Every state tensor by name ("3.exp_avg"), plus "step" as a one-element int64 tensor.
-            /// The tensors returned are copies, owned by the caller.</summary>
+            /// The tensors returned are copies, owned by the caller (unlike <see cref="nn.Module.state_dict"/>,
+            /// which hands out the live parameters).</summary>
             public Dictionary<string, Tensor> state_dict()
             {
+                ThrowIfDisposed();
                 var d = state.ToDictionary(kv => kv.Key, kv => kv.Value.clone().DetachFromDisposeScope());
                 d["step"] = tensor(new[] { step_count }).DetachFromDisposeScope();
                 return d;
             }
 
-            public void load_state_dict(IReadOnlyDictionary<string, Tensor> saved)
+            /// <summary>Checks that <paramref name="saved"/> can be loaded, changing nothing: "step" is a
+            /// one-element int64 tensor >= 0, and every other key is "i.name" with i a parameter index, name
+            /// one of this optimizer's state names, and the tensor shaped and typed like parameter i.
+            /// Throws one <see cref="ArgumentException"/> listing every problem.</summary>
+            public void validate_state_dict(IReadOnlyDictionary<string, Tensor> saved)
             {
-                if (!saved.TryGetValue("step", out var step))
-                    throw new ArgumentException("optimizer state has no 'step' entry");
-                foreach (var t in state.Values) t.Dispose();
-                state.Clear();
-                foreach (var (k, v) in saved)
-                    if (k != "step") state[k] = v.clone().DetachFromDisposeScope();
-                step_count = step.item<long>();
+                ThrowIfDisposed();
+                var problems = new List<string>();
+                if (!saved.TryGetValue("step", out var step)) problems.Add("missing key: step");
+                else if (step is null || step.IsDisposed || step.dtype != ScalarType.Int64 || step.numel != 1 || step.ToInt64() < 0)
+                    problems.Add("'step' is not a one-element int64 tensor >= 0");
+                var unexpected = new List<string>();
+                var mismatched = new List<string>();
+                foreach (var (key, value) in saved.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+                {
+                    if (key == "step") continue;
+                    int dot = key.IndexOf('.');
+                    if (dot <= 0 || !int.TryParse(key.AsSpan(0, dot), out int i) || i < 0 || i >= parameters.Length
+                        || !StateNames.Contains(key[(dot + 1)..]))
+                    {
+                        unexpected.Add(key);
+                        continue;
+                    }
+                    var p = parameters[i];
+                    if (value is null || value.IsDisposed) mismatched.Add($"'{key}' is {(value is null ? "null" : "a disposed tensor")}");
+                    else if (!value.shape.SequenceEqual(p.shape) || value.dtype != p.dtype)
+                        mismatched.Add($"'{key}' expected {p.dtype} [{string.Join(", ", p.shape)}] like parameter {i}, got {value.dtype} [{string.Join(", ", value.shape)}]");
+                }
+                if (unexpected.Count > 0) problems.Add($"unexpected keys: {string.Join(", ", unexpected)}");
+                if (mismatched.Count > 0) problems.Add($"mismatched: {string.Join("; ", mismatched)}");
+                if (problems.Count > 0)
+                    throw new ArgumentException($"state does not match {GetType().Name} over {parameters.Length} parameters (nothing was loaded): {string.Join("; ", problems)}");
             }
 
+            /// <summary>Replaces the state with copies of <paramref name="saved"/> on each parameter's device, all or nothing: it is
+            /// validated first (<see cref="validate_state_dict"/>), so a bad entry leaves the state as it was.</summary>
+            public void load_state_dict(IReadOnlyDictionary<string, Tensor> saved)
+            {
+                validate_state_dict(saved);
+                var copies = new Dictionary<string, Tensor>();
+                try
+                {
+                    // The state lives with its parameter (a CPU checkpoint resumes on CUDA and vice versa).
+                    foreach (var (k, v) in saved)
+                    {
+                        if (k == "step") continue;
+                        var device = parameters[int.Parse(k.AsSpan(0, k.IndexOf('.')))].device;
+                        copies[k] = (v.device == device ? v.clone() : v.to(device)).DetachFromDisposeScope();
+                    }
+                }
+                catch
+                {
+                    foreach (var t in copies.Values) t.Dispose();
+                    throw;
+                }
+                foreach (var t in state.Values) t.Dispose();
+                state.Clear();
+                foreach (var (k, v) in copies) state[k] = v;
+                step_count = saved["step"].ToInt64();
+            }
+
+            /// <summary>Frees the state tensors; any later use of the optimizer throws ObjectDisposedException.</summary>
             public void Dispose()
             {
+                if (disposed) return;
+                disposed = true;
                 foreach (var t in state.Values) t.Dispose();
                 state.Clear();
                 GC.SuppressFinalize(this);
@@ -99,12 +173,28 @@ public static partial class torch
 
         /// <summary>SGD with momentum and Nesterov, as torch.optim.SGD:
         /// g ← g + wd·p; b ← μ·b + (1 − dampening)·g (b = g on the first step); g ← g + μ·b (Nesterov) or b; p ← p − lr·g.</summary>
-        public sealed class SGD(IEnumerable<Tensor> parameters, double lr, double momentum = 0, double dampening = 0,
-            double weight_decay = 0, bool nesterov = false) : Optimizer(parameters, lr)
+        public sealed class SGD : Optimizer
         {
+            private readonly double momentum, dampening, weightDecay;
+            private readonly bool nesterov;
+
+            public SGD(IEnumerable<Tensor> parameters, double lr, double momentum = 0, double dampening = 0,
+                double weight_decay = 0, bool nesterov = false) : base(parameters, lr)
+            {
+                this.momentum = RequireNonNegative(momentum, nameof(momentum));
+                this.dampening = double.IsFinite(dampening) ? dampening : throw new ArgumentException($"dampening must be finite, got {dampening}", nameof(dampening));
+                weightDecay = RequireNonNegative(weight_decay, nameof(weight_decay));
+                if (nesterov && (momentum <= 0 || dampening != 0))
+                    throw new ArgumentException("Nesterov momentum requires a momentum > 0 and zero dampening", nameof(nesterov));
+                this.nesterov = nesterov;
+            }
+
+            private static readonly string[] Names = ["momentum_buffer"];
+            protected override IReadOnlyCollection<string> StateNames => momentum != 0 ? Names : [];
+
             protected override void Update(int i, Tensor p, Tensor grad)
             {
-                var g = weight_decay != 0 ? grad + p * weight_decay : grad;
+                var g = weightDecay != 0 ? grad + p * weightDecay : grad;
                 if (momentum != 0)
                 {
                     bool first = false;
@@ -131,9 +221,14 @@ public static partial class torch
             protected Adam(IEnumerable<Tensor> parameters, double lr, double beta1, double beta2, double eps, double weight_decay, bool decoupled)
                 : base(parameters, lr)
             {
-                if (beta1 is < 0 or >= 1 || beta2 is < 0 or >= 1) throw new ArgumentException($"betas must lie in [0, 1), got ({beta1}, {beta2})");
-                (this.beta1, this.beta2, this.eps, weightDecay, this.decoupled) = (beta1, beta2, eps, weight_decay, decoupled);
+                if (!(beta1 is >= 0 and < 1) || !(beta2 is >= 0 and < 1)) throw new ArgumentException($"betas must lie in [0, 1), got ({beta1}, {beta2})");
+                (this.beta1, this.beta2, this.decoupled) = (beta1, beta2, decoupled);
+                this.eps = RequireNonNegative(eps, nameof(eps));
+                weightDecay = RequireNonNegative(weight_decay, nameof(weight_decay));
             }
+
+            private static readonly string[] Names = ["exp_avg", "exp_avg_sq"];
+            protected override IReadOnlyCollection<string> StateNames => Names;
 
             protected override void Update(int i, Tensor p, Tensor grad)
             {
