@@ -10,6 +10,7 @@
 #include <malloc.h>
 #include <atomic>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 
@@ -90,9 +91,12 @@ RT_EXPORT int64_t rt_live_tensors() { return rt::live_tensors.load(); }
 RT_EXPORT int rt_init(int num_threads, int keep_freed_memory) {
   GUARD(-1, {
     if (keep_freed_memory) {
-      mallopt(M_MMAP_MAX, 0);
-      mallopt(M_TRIM_THRESHOLD, 1 << 30);
-      mallopt(M_TOP_PAD, 64 << 20);
+      // A MALLOC_*_ variable the user set (glibc applied it at start-up) wins over our default, so the
+      // benchmark's "tuned" configuration gives both sides the same allocator settings.
+      auto unset = [](const char* name) { const char* v = std::getenv(name); return v == nullptr || *v == 0; };
+      if (unset("MALLOC_MMAP_MAX_")) mallopt(M_MMAP_MAX, 0);
+      if (unset("MALLOC_TRIM_THRESHOLD_")) mallopt(M_TRIM_THRESHOLD, 1 << 30);
+      if (unset("MALLOC_TOP_PAD_")) mallopt(M_TOP_PAD, 64 << 20);
     }
     if (num_threads > 0) at::set_num_threads(num_threads);
     return 0;

@@ -10,17 +10,26 @@ namespace Research.Benchmarks;
 /// <summary>Our side of each benchmark; reference.py does the same work in PyTorch, case by case.</summary>
 public static class Cases
 {
-    public static readonly Dictionary<string, Func<(double value, string unit)>> All = new()
+    /// <summary>
+    /// Timed cases: name -> run(quick). A quick run (driver --quick) does a fraction of the work of the long cases and
+    /// reports the value the whole work would take at that speed (the time scaled up, or the same throughput), so quick
+    /// and full values are comparable; the driver marks quick lines.
+    /// </summary>
+    public static readonly Dictionary<string, Func<bool, (double value, string unit)>> All = new()
     {
-        ["tiny_add_2x2"] = () => Tiny(add: true),
-        ["tiny_mul_add_2x2"] = () => Tiny(add: false),
-        ["matmul_1024"] = () => Matmul(1024),
-        ["matmul_2048"] = () => Matmul(2048),
-        ["ddpm_train_step"] = () => TrainStep(),
-        ["ddpm_sample_1000"] = () => Sample(),
-        ["sampler_ddpm_ancestral"] = () => LibrarySampler(Samplers.DdpmAncestral, AncestralSteps).Seconds,
-        ["sampler_dpmpp_2m"] = () => LibrarySampler(Samplers.DpmSolverPlusPlus2M, DpmSolverSteps).Seconds,
+        ["tiny_add_2x2"] = quick => Tiny(add: true, quick),
+        ["tiny_mul_add_2x2"] = quick => Tiny(add: false, quick),
+        ["matmul_1024"] = quick => Matmul(1024, quick ? 3 : 7),
+        ["matmul_2048"] = quick => Matmul(2048, quick ? 3 : 7),
+        ["ddpm_train_step"] = quick => TrainStep(quick ? 10 : 30),
+        ["ddpm_sample_1000"] = quick => Sample(run: quick ? 100 : 1000),
+        ["sampler_ddpm_ancestral"] = quick => Scaled(LibrarySampler(Samplers.DdpmAncestral, quick ? AncestralSteps / 4 : AncestralSteps).Seconds, quick ? 4 : 1),
+        ["sampler_dpmpp_2m"] = quick => LibrarySampler(Samplers.DpmSolverPlusPlus2M, DpmSolverSteps).Seconds,
+        ["unet28_train_step"] = quick => UNetTrainStep(UNetBatch, warmup: quick ? 1 : 2, steps: quick ? 2 : 5).Throughput,
+        ["unet28_sample"] = quick => UNetSample(UNetSampleBatch, DdimSteps, run: quick ? DdimSteps / 5 : DdimSteps).Throughput,
     };
+
+    static (double, string) Scaled((double value, string unit) r, double factor) => (r.value * factor, r.unit);
 
     /// <summary>
     /// Cases that count rather than time, ours only (no PyTorch side): each prints one line per sampler in the
@@ -42,11 +51,16 @@ public static class Cases
     {
         ["sampler_ddpm_ancestral"] = () => LibrarySampler(Samplers.DdpmAncestral, 10, 8).Values,
         ["sampler_dpmpp_2m"] = () => LibrarySampler(Samplers.DpmSolverPlusPlus2M, 10, 8).Values,
+        ["unet28_train_step"] = () => UNetTrainStep(4, warmup: 0, steps: 4).Losses,
+        ["unet28_sample"] = () => UNetSample(2, 5, 5).Values,
     };
 
     // Step counts of the library-sampler cases: one run of ours or PyTorch's well under a minute on 2 cores
     // (1000 network passes on 10,000 points take 25-134 s there, DESIGN.md); 50 steps is a usual DPM-Solver++ budget.
     const int AncestralSteps = 200, DpmSolverSteps = 50;
+
+    // The U-Net cases of the image-diffusion issue: batch 128 for a training step, DDIM with 50 steps on 256 images.
+    const int UNetBatch = 128, UNetSampleBatch = 256, DdimSteps = 50;
 
     private static double Median(List<double> xs)
     {
@@ -54,8 +68,9 @@ public static class Cases
         return xs[xs.Count / 2];
     }
 
-    private static (double, string) Tiny(bool add, int iterations = 200_000, int repeats = 5)
+    private static (double, string) Tiny(bool add, bool quick)
     {
+        var (iterations, repeats) = quick ? (50_000, 3) : (200_000, 5);
         var (a, b, c) = (rand([2, 2]), rand([2, 2]), rand([2, 2]));
         void Once()
         {
@@ -80,7 +95,7 @@ public static class Cases
         return (Median(times), "us");
     }
 
-    private static (double, string) Matmul(long n, int repeats = 7)
+    private static (double, string) Matmul(long n, int repeats)
     {
         var (a, b) = (randn([n, n]), randn([n, n]));
         for (int i = 0; i < 2; i++) a.matmul(b).Dispose();
@@ -94,7 +109,7 @@ public static class Cases
         return (Median(times), "ms");
     }
 
-    private static (double, string) TrainStep(int steps = 30, int batch = 4096)
+    private static (double, string) TrainStep(int steps, int batch = 4096)
     {
         using var g = new Generator(1);
         using var model = new TimeConditionedMlp();
@@ -177,13 +192,80 @@ public static class Cases
         }
     }
 
-    private static (double, string) Sample(long n = 10_000)
+    /// <summary>
+    /// Ancestral sampling with the 2-D MLP on the linear table: what DiscreteDdpm.Sample does (x_T ~ N(0, I), then
+    /// Samplers.DdpmAncestral on the grid k/T), over the first <paramref name="run"/> of the T = 1000 steps; the time
+    /// is scaled to the 1000 steps.
+    /// </summary>
+    private static (double, string) Sample(int run, long n = 10_000)
     {
         using var g = new Generator(2);
         using var model = new TimeConditionedMlp();
         var ddpm = new DiscreteDdpm(DdpmSchedule.Linear());
+        var denoiser = ddpm.Objective.Denoiser((x, t, _) => model.forward(x, t)).Unconditional();
+        var grid = ddpm.Grid()[..(run + 1)];
         var sw = Stopwatch.StartNew();
-        using var x = ddpm.Sample(model.forward, [n, 2], g);
-        return (sw.Elapsed.TotalSeconds, "s");
+        using var x = randn([n, 2], generator: g);
+        using var result = Samplers.DdpmAncestral.Sample(denoiser, ddpm.Process, grid, x, g).X;
+        return (sw.Elapsed.TotalSeconds * ddpm.Steps / run, "s");
+    }
+
+    /// <summary>
+    /// One Adam step (lr 1e-3) of the DDPM eps-objective on the linear table (DiffusionObjective.Ddpm: k uniform in
+    /// 1..1000, eps-MSE) for UNet28 without class embedding, its weights from Generator(3) (PyTorch's default init in
+    /// construction order, so reference.py gets the same network from torch.manual_seed(3)). The data are uniform
+    /// images in [-1, 1) from Generator(1), drawn before k and eps as a data loader would hand them over; the timing is
+    /// the median step after <paramref name="warmup"/> steps, reported as images per second. Also returns every
+    /// step's loss (the --check values).
+    /// </summary>
+    private static ((double, string) Throughput, double[] Losses) UNetTrainStep(int batch, int warmup, int steps)
+    {
+        using var weights = new Generator(3);
+        using var model = new UNet(UNetConfig.UNet28, new nn.LayerOptions(generator: weights));
+        using var opt = new optim.Adam(model.parameters(), 1e-3);
+        var objective = DiffusionObjective.Ddpm(DdpmSchedule.Linear());
+        using var g = new Generator(1);
+        double Step()
+        {
+            using var scope = NewDisposeScope();
+            var x0 = rand([batch, 1, 28, 28], generator: g) * 2.0 - 1.0;
+            opt.zero_grad();
+            var loss = objective.Loss((x, t, labels) => model.forward(x, t, labels), x0, g).mean();
+            loss.backward();
+            opt.step();
+            return loss.ToDouble();
+        }
+        for (int i = 0; i < warmup; i++) Step();
+        var times = new List<double>();
+        var losses = new double[steps];
+        for (int i = 0; i < steps; i++)
+        {
+            var sw = Stopwatch.StartNew();
+            losses[i] = Step();
+            times.Add(sw.Elapsed.TotalSeconds);
+        }
+        return ((batch / Median(times), "images/s"), losses);
+    }
+
+    /// <summary>
+    /// The library's DDIM (Samplers.Ddim(), eta = 0) on the DDPM linear table's process (DdpmTableProcess) with UNet28
+    /// as its eps-model (weights from Generator(3), as in the training case), grid uniform in t from 1 to 0 (k = 1000,
+    /// 980, ..., 20, then the denoising step to 0), x_1 ~ N(0, I) from Generator(2); images per second over the whole
+    /// call; a quick run takes the first <paramref name="run"/> steps of the grid and reports the rate of the whole.
+    /// </summary>
+    private static ((double, string) Throughput, double[] Values) UNetSample(int batch, int steps, int run)
+    {
+        using var weights = new Generator(3);
+        using var model = new UNet(UNetConfig.UNet28, new nn.LayerOptions(generator: weights));
+        var objective = DiffusionObjective.Ddpm(DdpmSchedule.Linear());
+        var denoiser = objective.Denoiser((x, t, labels) => model.forward(x, t, labels)).Unconditional();
+        var times = TimeGrid.UniformTime(steps, 1.0, 0.0)[..(run + 1)];
+        using var g = new Generator(2);
+        var sw = Stopwatch.StartNew();
+        using var x = randn([batch, 1, 28, 28], generator: g);
+        using var result = Samplers.Ddim().Sample(denoiser, objective.Process, times, x, g).X;
+        var seconds = sw.Elapsed.TotalSeconds * steps / run;
+        using var flat = result.to(ScalarType.Float64).reshape(-1);
+        return ((batch / seconds, "images/s"), batch <= 8 ? flat.contiguous().data<double>() : []);
     }
 }
