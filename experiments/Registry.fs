@@ -19,7 +19,12 @@ let all: Experiment list =
       Fig12DdpmStrip.experiment
       SamplerQuality.experiment
       CfgSweep.experiment
-      ProcessComparison.experiment ]
+      ProcessComparison.experiment
+      Fig04Autoencoders.experiment
+      GanRing.experiment
+      DcganFashion.experiment
+      Fig11RealNvp.experiment
+      Fig15EnergyModel.experiment ]
 
 /// The default set: what `all` (or no name) runs.
 let defaults = all |> List.filter (fun e -> e.InDefault)

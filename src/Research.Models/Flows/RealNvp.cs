@@ -1,0 +1,39 @@
+using Research.Data;
+using Research.Torch;
+using static Research.Torch.torch;
+
+namespace Research.Models;
+
+/// <summary>
+/// RealNVP on vectors (Dinh et al. 2017): a stack of affine couplings with alternating masks, trained by maximum
+/// likelihood, the exact log p(x) of <see cref="NormalizingFlow.LogProb"/> (NF-01, NF-02), with Adam.
+/// </summary>
+public sealed class RealNvp : IDisposable
+{
+    /// <param name="dim">D of the data.</param>
+    /// <param name="couplings">how many couplings; coupling i conditions on the coordinates of parity i mod 2.</param>
+    /// <param name="hidden">the width of each coupling's s and t networks.</param>
+    public RealNvp(int dim, int couplings, int hidden, double learningRate = 1e-3, nn.LayerOptions? options = null)
+    {
+        if (couplings < 1) throw new ArgumentException($"a RealNVP needs at least one coupling, got {couplings}");
+        Flow = new NormalizingFlow(Enumerable.Range(0, couplings)
+            .Select(i => (FlowLayer)AffineCoupling.WithTanhMlps(AffineCoupling.AlternatingMask(dim, i % 2), hidden, options)).ToArray());
+        Optimizer = new optim.Adam(Flow.parameters(), learningRate);
+        Part = new TrainedPart("flow", Flow, Optimizer);
+    }
+
+    public NormalizingFlow Flow { get; }
+    public optim.Adam Optimizer { get; }
+    public TrainedPart Part { get; }
+
+    /// <summary>One step: the batch's mean negative log-likelihood (nats); points may come as [B, D, 1, 1] (<see cref="PointData"/>).</summary>
+    public void TrainStep(StepContext c) => c.Update(Part, (-Flow.LogProb(c.Inputs.flatten(1))).mean(), "nll");
+
+    public Trainer Trainer(IBatchSource data, TrainerOptions options, Generator generator) => new([Part], data, TrainStep, options, generator);
+
+    public void Dispose()
+    {
+        Optimizer.Dispose();
+        Flow.Dispose();
+    }
+}

@@ -1,0 +1,200 @@
+using Research.Data;
+using Research.Torch;
+using static Research.Torch.torch;
+
+namespace Research.Models;
+
+/// <summary>
+/// The sizes of a <see cref="Vae"/>: image pixels D, latent width, the MLP's hidden widths (the encoder
+/// D → h_1 → … → latent, the decoder its mirror), classes (&gt; 0: class-conditional, the one-hot label
+/// concatenated to the encoder's and the decoder's inputs) and whether it is variational. With
+/// <see cref="Variational"/> false it is the plain autoencoder of S0: the encoder gives one code, no noise and
+/// no KL term, the loss is the reconstruction BCE alone.
+/// </summary>
+public sealed record VaeOptions(int Latent = 2, int[]? Hidden = null, int Classes = 0, bool Variational = true, int Pixels = 784,
+    double LearningRate = 1e-3)
+{
+    public int[] HiddenWidths => Hidden ?? [512, 256];
+}
+
+/// <summary>A VAE's bound per sample, in nats: ELBO = −Reconstruction − Kl, Reconstruction = −E_q log p(x|z).</summary>
+public sealed record ElboTerms(Tensor Elbo, Tensor Reconstruction, Tensor Kl) : IDisposable
+{
+    public void Dispose()
+    {
+        Elbo.Dispose();
+        Reconstruction.Dispose();
+        Kl.Dispose();
+    }
+}
+
+/// <summary>
+/// A variational autoencoder with MLP encoder and decoder on flattened images (Kingma &amp; Welling 2014):
+/// q(z|x) = N(μ(x), diag σ²(x)), prior N(0, I), and a Bernoulli decoder p(x|z) = Π_j Bern(x_j; sigmoid(ℓ_j(z)))
+/// on grey values in [0, 1] (the data's [-1, 1] mapped by (x + 1)/2; the BCE of a grey value is the usual
+/// continuous relaxation). ELBO(x) = E_q log p(x|z) − KL(q(z|x) ‖ N(0, I)) ≤ log p(x) (VAE-01/02), the KL in
+/// closed form (DIV-02), the expectation by one reparameterised draw z = μ + σ ε. The importance-weighted bound
+/// (VAE-03) IWAE_k = E log (1/k) Σ_i p(x, z_i)/q(z_i|x) rises to log p(x) as k grows. With
+/// <see cref="VaeOptions.Variational"/> false it is a deterministic autoencoder (z = μ(x)).
+/// </summary>
+public sealed class Vae : nn.Module
+{
+    private readonly nn.Sequential encoder, decoder;
+
+    public Vae(VaeOptions options, nn.LayerOptions? layers = null)
+    {
+        if (options.Latent < 1) throw new ArgumentException($"the latent width must be positive, got {options.Latent}");
+        if (options.Classes < 0) throw new ArgumentException($"classes must be >= 0, got {options.Classes}");
+        if (options.HiddenWidths.Length == 0 || options.HiddenWidths.Any(h => h < 1))
+            throw new ArgumentException("the hidden widths must be a non-empty list of positive numbers");
+        Options = options;
+        int c = options.Classes;
+        encoder = register_module("encoder", Mlp([options.Pixels + c, .. options.HiddenWidths, options.Variational ? 2 * options.Latent : options.Latent], layers));
+        decoder = register_module("decoder", Mlp([options.Latent + c, .. options.HiddenWidths.Reverse(), options.Pixels], layers));
+        Optimizer = new optim.Adam(parameters(), options.LearningRate);
+        Part = new TrainedPart(options.Variational ? "vae" : "ae", this, Optimizer);
+    }
+
+    public optim.Adam Optimizer { get; }
+    public TrainedPart Part { get; }
+
+    /// <summary>Linear layers of the given widths with ReLU between them (none after the last).</summary>
+    private static nn.Sequential Mlp(int[] widths, nn.LayerOptions? layers)
+    {
+        var modules = new List<nn.Module<Tensor, Tensor>>();
+        for (int i = 0; i + 1 < widths.Length; i++)
+        {
+            if (i > 0) modules.Add(nn.ReLU());
+            modules.Add(new nn.Linear(widths[i], widths[i + 1], options: layers));
+        }
+        return new nn.Sequential(modules.ToArray());
+    }
+
+    public VaeOptions Options { get; }
+
+    /// <summary>Images [B, …] in [-1, 1] as Bernoulli targets [B, D] in [0, 1].</summary>
+    public Tensor Targets(Tensor images)
+    {
+        if (images.numel != images.size(0) * Options.Pixels)
+            throw new ArgumentException($"expected images of {Options.Pixels} pixels each, got [{string.Join(", ", images.shape)}]");
+        return (images.reshape(images.size(0), Options.Pixels) + 1.0) * 0.5;
+    }
+
+    private Tensor WithLabels(Tensor h, Tensor? labels)
+    {
+        if (Options.Classes == 0) return h;
+        if (labels is null) throw new ArgumentException("a class-conditional VAE needs labels");
+        if (labels.dim != 1 || labels.size(0) != h.size(0)) throw new ArgumentException($"labels must be [{h.size(0)}], got [{string.Join(", ", labels.shape)}]");
+        return cat([h, nn.functional.one_hot(labels, Options.Classes).to(h.dtype)], 1);
+    }
+
+    /// <summary>q(z|x): the mean and log-variance [B, latent] of targets [B, D] (the log-variance is null for an AE).</summary>
+    public (Tensor mean, Tensor? logVar) Encode(Tensor targets, Tensor? labels = null)
+    {
+        using var scope = NewDisposeScope();
+        var h = encoder.forward(WithLabels(targets, labels));
+        if (!Options.Variational) return (h.MoveToOuterScope(), null);
+        var parts = h.chunk(2, 1);
+        return (parts[0].MoveToOuterScope(), parts[1].MoveToOuterScope());
+    }
+
+    /// <summary>The decoder's Bernoulli logits [B, D] at codes z [B, latent].</summary>
+    public Tensor Decode(Tensor z, Tensor? labels = null)
+    {
+        if (z.dim != 2 || z.size(1) != Options.Latent)
+            throw new ArgumentException($"codes must be [B, {Options.Latent}], got [{string.Join(", ", z.shape)}]");
+        return decoder.forward(WithLabels(z, labels));
+    }
+
+    /// <summary>Decoded images [B, 1, 28, 28] in [-1, 1] (the Bernoulli means mapped back) at codes z.</summary>
+    public Tensor DecodeImages(Tensor z, Tensor? labels = null)
+    {
+        using var scope = NewDisposeScope();
+        var side = (long)Math.Round(Math.Sqrt(Options.Pixels));
+        return (Decode(z, labels).sigmoid() * 2.0 - 1.0).reshape(z.size(0), 1, side, Options.Pixels / side).MoveToOuterScope();
+    }
+
+    /// <summary>KL(N(μ, diag e^v) ‖ N(0, I)) = ½ Σ_j (μ_j² + e^{v_j} − 1 − v_j) per row (DIV-02).</summary>
+    public static Tensor KlToStandardNormal(Tensor mean, Tensor logVar)
+    {
+        using var scope = NewDisposeScope();
+        return ((mean.square() + logVar.exp() - 1.0 - logVar) * 0.5).sum(1).MoveToOuterScope();
+    }
+
+    /// <summary>log p(x|z) = −BCE summed over pixels, per row, for logits and targets [B, D].</summary>
+    public static Tensor BernoulliLogLikelihood(Tensor logits, Tensor targets) =>
+        -nn.functional.binary_cross_entropy_with_logits(logits, targets, reduction: nn.Reduction.None).sum(1);
+
+    /// <summary>
+    /// The ELBO per image (nats) with one reparameterised draw, its reconstruction term −E_q log p(x|z) and its
+    /// KL term; for an AE the "ELBO" is −BCE(x, decode(encode(x))) and the KL is 0.
+    /// </summary>
+    public ElboTerms Elbo(Tensor images, Generator generator, Tensor? labels = null)
+    {
+        using var scope = NewDisposeScope();
+        var x = Targets(images);
+        var (mean, logVar) = Encode(x, labels);
+        var z = logVar is null ? mean : mean + (logVar * 0.5).exp() * randn(mean.shape, mean.dtype, mean.device, generator);
+        var reconstruction = -BernoulliLogLikelihood(Decode(z, labels), x);
+        var kl = logVar is null ? zeros_like(reconstruction) : KlToStandardNormal(mean, logVar);
+        return new ElboTerms((-reconstruction - kl).MoveToOuterScope(), reconstruction.MoveToOuterScope(), kl.MoveToOuterScope());
+    }
+
+    /// <summary>
+    /// log w_i = log p(x|z_i) + log N(z_i; 0, I) − log q(z_i|x) for z_1..z_k ~ q(z|x): [B, k]. Decoded in chunks
+    /// of at most <paramref name="chunk"/> codes.
+    /// </summary>
+    public Tensor LogImportanceWeights(Tensor images, int k, Generator generator, Tensor? labels = null, int chunk = 8192)
+    {
+        if (!Options.Variational) throw new InvalidOperationException("an autoencoder has no q(z|x): importance weights need a VAE");
+        if (k < 1) throw new ArgumentException($"k must be positive, got {k}");
+        using var scope = NewDisposeScope();
+        var x = Targets(images);
+        var (mean, logVar) = Encode(x, labels);
+        long b = x.size(0), l = Options.Latent;
+        var eps = randn([b, k, l], mean.dtype, mean.device, generator);
+        var z = mean.unsqueeze(1) + (logVar! * 0.5).exp().unsqueeze(1) * eps;          // [B, k, L]
+        const double halfLog2Pi = 0.91893853320467274178;
+        var logPrior = (z.square() * -0.5 - halfLog2Pi).sum(2);
+        var logQ = (eps.square() * -0.5 - halfLog2Pi - logVar.unsqueeze(1) * 0.5).sum(2);
+        var flatZ = z.reshape(b * k, l);
+        var flatX = x.unsqueeze(1).expand(b, k, Options.Pixels).reshape(b * k, Options.Pixels);
+        var flatLabels = labels?.unsqueeze(1).expand(b, k).reshape(b * k);
+        var logLik = new List<Tensor>();
+        for (long i = 0; i < b * k; i += chunk)
+        {
+            long n = Math.Min(chunk, b * k - i);
+            logLik.Add(BernoulliLogLikelihood(Decode(flatZ.narrow(0, i, n), flatLabels?.narrow(0, i, n)), flatX.narrow(0, i, n)));
+        }
+        return (cat(logLik.ToArray(), 0).reshape(b, k) + logPrior - logQ).MoveToOuterScope();
+    }
+
+    /// <summary>IWAE_k per image (VAE-03): log (1/k) Σ_i w_i, a lower bound on log p(x) that is non-decreasing in k
+    /// in expectation; k = 1 is an unbiased estimate of the ELBO.</summary>
+    public Tensor ImportanceWeightedBound(Tensor images, int k, Generator generator, Tensor? labels = null)
+    {
+        using var scope = NewDisposeScope();
+        return (LogImportanceWeights(images, k, generator, labels).logsumexp(1) - Math.Log(k)).MoveToOuterScope();
+    }
+
+    /// <summary>The loss the trainer minimises: the negative ELBO (the BCE for an AE) per image, batch-averaged;
+    /// the KL term and the BCE per pixel are recorded beside it.</summary>
+    public void TrainStep(StepContext context)
+    {
+        var labels = Options.Classes > 0 ? context.Labels : null;
+        using var terms = Elbo(context.Inputs, context.Generator, labels);
+        using var loss = (-terms.Elbo).mean();
+        context.Update(Part, loss);
+        context.Record("kl", terms.Kl.mean().ToDouble());
+        context.Record("bce_per_pixel", terms.Reconstruction.mean().ToDouble() / Options.Pixels);
+    }
+
+    /// <summary>A trainer over <paramref name="data"/> for <paramref name="options"/>.Steps steps.</summary>
+    public Trainer Trainer(IBatchSource data, TrainerOptions options, Generator generator) => new([Part], data, TrainStep, options, generator);
+
+    public override void Dispose()
+    {
+        Optimizer.Dispose();
+        base.Dispose();
+    }
+}
