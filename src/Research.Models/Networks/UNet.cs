@@ -56,11 +56,14 @@ public sealed class ResBlock : nn.Module<(Tensor x, Tensor embedding), Tensor>
 
     public override Tensor forward((Tensor x, Tensor embedding) input)
     {
+        // The block's intermediates die with its scope (autograd keeps what it saved): without it a whole
+        // forward pass of temporaries stays alive until the caller's scope ends.
+        using var scope = NewDisposeScope();
         var (x, embedding) = input;
         var h = conv1.forward(F.silu(gn1.forward(x)));
         h = h + temb_proj.forward(F.silu(embedding)).unsqueeze(-1).unsqueeze(-1);
         h = conv2.forward(F.silu(gn2.forward(h)));
-        return (skip is null ? x : skip.forward(x)) + h;
+        return ((skip is null ? x : skip.forward(x)) + h).MoveToOuterScope();
     }
 }
 
@@ -79,13 +82,14 @@ public sealed class AttentionBlock : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x)
     {
+        using var scope = NewDisposeScope();
         var s = x.shape;
         long b = s[0], c = s[1], hw = s[2] * s[3];
         var parts = qkv.forward(gn.forward(x)).reshape(b, 3, c, hw).chunk(3, 1);
         Tensor q = parts[0].squeeze(1), k = parts[1].squeeze(1), v = parts[2].squeeze(1);   // each [B, C, HW]
         var w = F.softmax(q.transpose(1, 2).bmm(k) * (1.0 / Math.Sqrt(c)), -1);              // [B, HW, HW]
         var o = v.bmm(w.transpose(1, 2));                                                    // [B, C, HW]
-        return x + proj.forward(o.reshape(b, c, s[2], s[3]));
+        return (x + proj.forward(o.reshape(b, c, s[2], s[3]))).MoveToOuterScope();
     }
 }
 
