@@ -67,12 +67,16 @@ internal static unsafe partial class Native
                 throw new DllNotFoundException($"RESEARCH_TORCH_NATIVE={explicitPath}: no such file. {HowToGetTheShim}");
             return Load(explicitPath);
         }
-        foreach (var dir in new[] { Path.GetDirectoryName(assembly.Location), AppContext.BaseDirectory })
+        var here = Path.GetDirectoryName(assembly.Location);
+        // Next to the assembly (a build of this repository), or in the NuGet package the assembly came
+        // from (lib/net10.0/ -> runtimes/linux-x64/native/, as when F# Interactive loads it from the cache).
+        foreach (var candidate in new[]
         {
-            if (string.IsNullOrEmpty(dir)) continue;
-            var candidate = Path.Combine(dir, "libresearch_torch.so");
-            if (File.Exists(candidate)) return Load(candidate);
-        }
+            Path.Combine(here ?? "", "libresearch_torch.so"),
+            Path.Combine(AppContext.BaseDirectory, "libresearch_torch.so"),
+            Path.Combine(here ?? "", "..", "..", "runtimes", "linux-x64", "native", "libresearch_torch.so"),
+        })
+            if (!string.IsNullOrEmpty(here) && File.Exists(candidate)) return Load(candidate);
         // The default probing: a NuGet package's runtimes/linux-x64/native (through the app's deps.json),
         // LD_LIBRARY_PATH, the system's library folders.
         if (NativeLibrary.TryLoad(name, assembly, path, out var handle)) return handle;
