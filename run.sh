@@ -8,6 +8,8 @@
 #   ./run.sh proofs [FILTER]      check the derivations of shared/derivations.md, print the table
 #   ./run.sh experiment NAME ...  run one experiment by name (`./run.sh experiment list` lists them)
 #   ./run.sh bench                run the benchmarks (ours against PyTorch on the same libtorch)
+#   ./run.sh launch --nproc N [--nnodes M --node-rank R --master HOST:PORT] COMMAND...
+#                                 run COMMAND as N data-parallel ranks (RANK, WORLD_SIZE, ... as torchrun)
 #   ./run.sh setup                only set up and build
 #
 # Another libtorch (not Debian's): export Torch_DIR=/path/to/libtorch/share/cmake/Torch first.
@@ -16,7 +18,7 @@ cd "$(dirname "$0")"
 CONFIG=Release
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
-APT_PACKAGES=(libtorch-dev libopenblas0-pthread cmake g++ dataset-fashion-mnist chromium)
+APT_PACKAGES=(libtorch-dev libgloo-dev libopenblas0-pthread cmake g++ dataset-fashion-mnist chromium)
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -84,12 +86,16 @@ case "$cmd" in
     dotnet run --project experiments -c "$CONFIG" --no-build -- all "$@"
     echo "results written to $(pwd)/results/"
     ;;
+  launch)
+    setup >&2
+    exec bash tools/launch.sh "$@"
+    ;;
   bench)
     setup
     exec bash tests/Research.Benchmarks/run.sh "$@"
     ;;
   *)
-    sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

@@ -88,6 +88,15 @@ type Context(name: string, options: RunOptions) =
         used.[key] <- inv v
         v
 
+    /// A text option (a choice such as a process name): the --param override if given, else `small` / `full`.
+    member _.Text(key: string, small: string, full: string) =
+        let v =
+            match options.Params.TryFind key with
+            | Some s -> s
+            | None -> if options.Full then full else small
+        used.[key] <- v
+        v
+
     /// A reproducible stream: the run's seed combined with a per-use stream number.
     member _.Rng(stream: int) = Numerics.NormalRng(options.Seed * 7919 + stream)
 

@@ -14,7 +14,12 @@ let all: Experiment list =
       Fig14Langevin.experiment
       Sde02FokkerPlanck.experiment
       Sde05ReverseSde.experiment
-      SamplerConvergence.experiment ]
+      SamplerConvergence.experiment
+      FashionDiffusion.experiment
+      Fig12DdpmStrip.experiment
+      SamplerQuality.experiment
+      CfgSweep.experiment
+      ProcessComparison.experiment ]
 
 /// The default set: what `all` (or no name) runs.
 let defaults = all |> List.filter (fun e -> e.InDefault)

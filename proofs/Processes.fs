@@ -155,7 +155,8 @@ let proc03 () =
             let fd = derivative (Schedule.logSnr s) t h
             let delta = min 1.0 (min t (1.0 - t))
             [ Check.closeScaled "lambda' = -g^2/sigma^2: toolkit = FD" 1e-7 (max (abs fd) (abs (Schedule.logSnr s t) / delta)) (p.LogSnrPrime t) fd
-              Check.close "lambda' = -g^2/sigma^2 (algebra)" 1e-10 (p.LogSnrPrime t) (-(p.DiffusionSquared t) / (p.Sigma t ** 2.0))
+              // the F6 closed forms' own g^2 and sigma (Fixtures), not the toolkit's: the identity, not a re-typing
+              Check.close "lambda' = -g^2/sigma^2 with F6's g^2, sigma" 1e-9 (p.LogSnrPrime t) (-(Schedule.diffusion2 s t) / (s.Sigma t ** 2.0))
               Check.isTrue "varsigma non-decreasing at t" (p.Varsigma(t + h) >= p.Varsigma t) ])
     monotone :: derivativeChecks
 
@@ -237,7 +238,9 @@ let tableRows (subVpExponent: float) =
     let bigB t = vp.IntegratedBeta t
     let rfBeta t = 2.0 / (1.0 - t)
     let rfB t = -2.0 * log (1.0 - t)
-    [ { Name = "VE"; Process = VeGeometric(); TableG2 = (fun t -> VeGeometric().SigmaSquaredPrime t)
+    // VE row: g^2 = (sigma^2)' = 2 sigmaMin^2 log(r) r^(2t), r = sigmaMax/sigmaMin, from F6's sigma^2 (not the toolkit's).
+    let veG2 t = let r = 50.0 / 0.01 in 2.0 * 0.01 * 0.01 * log r * r ** (2.0 * t)
+    [ { Name = "VE"; Process = VeGeometric(); TableG2 = veG2
         Relation = (fun a _ -> a - 1.0); AlphaOfVarsigma = (fun _ -> 1.0); SigmaOfVarsigma = id }
       { Name = "VP"; Process = vp; TableG2 = beta; Relation = (fun a s2 -> s2 - (1.0 - a * a))
         AlphaOfVarsigma = (fun v -> 1.0 / sqrt (1.0 + v * v)); SigmaOfVarsigma = (fun v -> v / sqrt (1.0 + v * v)) }
@@ -362,6 +365,31 @@ let proc08 () =
 
 let predictions = [ Prediction.Eps; Prediction.X0; Prediction.Score; Prediction.V; Prediction.Velocity ]
 
+/// PROC-09 (2): for every ordered pair of predictions, the toolkit maps the true value of a sample (x0, eps) to the
+/// true value of the other, each written from its definition with F6's alpha, sigma, alpha', sigma'. A round trip
+/// would pass with any invertible wrong coefficient; this does not. `alphaDot` is F6's, or a control's.
+let conversionChecks (alphaDot: Schedule -> float -> float) seed =
+    sample seed 30 (Gen.zip (Gen.zip pairAndTime (vector 2 -2.0 2.0)) (vector 2 -2.0 2.0))
+    |> List.filter (fun ((((s, _), t), _), _) -> t < s.TMax)
+    |> List.collect (fun ((((s, p), t), e), z) ->
+        let pt = p.At t
+        let x0, eps = vec z, vec e
+        let a, sg = s.Alpha t, s.Sigma t
+        let x = a * x0 + sg * eps
+        let truth =
+            function
+            | Prediction.Eps -> eps
+            | Prediction.X0 -> x0
+            | Prediction.Score -> -eps / sg
+            | Prediction.V -> a * eps - sg * x0
+            | _ -> alphaDot s t * x0 + s.SigmaDot t * eps
+        [ for from in predictions do
+              for target in predictions ->
+                  let got = Parameterization.Convert(pt, from, target, x, truth from)
+                  let expected = truth target
+                  Check.within "every conversion maps true values to true values" ((got - expected).AbsoluteMaximum() / max 1.0 (expected.AbsoluteMaximum())) 1e-9 ])
+    |> Check.worst
+
 let proc09 () =
     let velocity =
         sample 91 cases (Gen.zip pairAndTime (Gmm.generate 2))
@@ -375,19 +403,7 @@ let proc09 () =
             let scale = max 1.0 (fromPosterior.AbsoluteMaximum())
             [ Check.within "v from the score = E[alpha' x0 + sigma' eps | x] (F2 posterior)" ((fromScore - fromPosterior).AbsoluteMaximum() / scale) 1e-10 ])
         |> Check.worst
-    let roundTrips =
-        sample 92 30 (Gen.zip pairAndTime (vector 2 -2.0 2.0))
-        |> List.filter (fun ((_, t), _) -> t < 0.98)
-        |> List.collect (fun (((_, p), t), e) ->
-            let pt = p.At t
-            let x = vec [| 0.5; -1.0 |]
-            let eps = vec e
-            predictions
-            |> List.map (fun pred ->
-                let there = Parameterization.Convert(pt, Prediction.Eps, pred, x, eps)
-                let back = Parameterization.Convert(pt, pred, Prediction.Eps, x, there)
-                Check.within "round trip eps -> prediction -> eps" ((back - eps).AbsoluteMaximum() / max 1.0 (eps.AbsoluteMaximum())) 1e-12))
-        |> Check.worst
+    let roundTrips = conversionChecks (fun (s: Schedule) t -> s.AlphaDot t) 92
     let vpOnly =
         sample 93 cases (Gen.zip time (vector 2 -2.0 2.0))
         |> List.map (fun (t, e) ->

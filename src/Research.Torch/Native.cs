@@ -26,7 +26,7 @@ internal enum OpId
     tril, triu, diagonal, diag_embed, one_hot, sort, argsort, matmul, mm, bmm, outer, cholesky, 
     solve, solve_triangular, inverse, slogdet, linear, conv2d, conv_transpose2d, group_norm, 
     layer_norm, softmax, log_softmax, avg_pool2d, max_pool2d, upsample_nearest2d, dropout, 
-    embedding, mse_loss, bce_with_logits, cross_entropy, index_select_out
+    embedding, mse_loss, bce_with_logits, cross_entropy, index_select_out, topk
 }
 #pragma warning restore CS1591
 

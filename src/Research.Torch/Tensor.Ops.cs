@@ -281,6 +281,9 @@ public sealed partial class Tensor
     public Tensor triu(long diagonal = 0) => Op(OpId.triu, this, [diagonal]);
     public Tensor diagonal(long offset = 0, long dim1 = 0, long dim2 = 1) => Op(OpId.diagonal, this, [offset, dim1, dim2]);
     public Tensor diag_embed() => Op(OpId.diag_embed, this);
+    /// <summary>The k largest (or smallest) elements along dim and their indices (a System.Tuple, as <see cref="sort"/>).</summary>
+    public Tuple<Tensor, Tensor> topk(long k, long dim = -1, bool largest = true, bool sorted = true) =>
+        Pair(OpMany(OpId.topk, [this], [k, dim, B(largest), B(sorted)], 2));
     /// <summary>(values, indices) sorted along dim (a System.Tuple, as <see cref="max(long, bool)"/>).</summary>
     public Tuple<Tensor, Tensor> sort(long dim = -1, bool descending = false) => Pair(OpMany(OpId.sort, [this], [dim, B(descending)], 2));
     public Tensor argsort(long dim = -1, bool descending = false) => Op(OpId.argsort, this, [dim, B(descending)]);

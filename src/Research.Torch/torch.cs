@@ -149,7 +149,7 @@ public static partial class torch
         }
     }
 
-    public static class cuda
+    public static partial class cuda
     {
         public static bool is_available() => device_count() > 0;
         public static int device_count() => Native.rt_cuda_device_count();

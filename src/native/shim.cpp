@@ -80,22 +80,6 @@ c10::optional<at::Generator> Args::Gen() const {
 
 using rt::set_error;
 
-// Runs `body`; on any C++ exception records libtorch's message (without its C++ backtrace) and
-// returns `fail`.
-#define GUARD(fail, ...)                                      \
-  try {                                                        \
-    __VA_ARGS__                                                \
-  } catch (const c10::Error& e) {                              \
-    set_error(e.what_without_backtrace());                     \
-    return fail;                                               \
-  } catch (const std::exception& e) {                          \
-    set_error(e.what());                                       \
-    return fail;                                               \
-  } catch (...) {                                              \
-    set_error("unknown C++ exception");                        \
-    return fail;                                               \
-  }
-
 RT_EXPORT const char* rt_last_error() { return rt::last_error.c_str(); }
 RT_EXPORT int64_t rt_live_tensors() { return rt::live_tensors.load(); }
 

@@ -9,6 +9,22 @@
 
 #define RT_EXPORT extern "C" __attribute__((visibility("default")))
 
+// Runs `body`; on any C++ exception records libtorch's message (without its C++ backtrace) and
+// returns `fail`.
+#define GUARD(fail, ...)                                      \
+  try {                                                        \
+    __VA_ARGS__                                                \
+  } catch (const c10::Error& e) {                              \
+    rt::set_error(e.what_without_backtrace());                 \
+    return fail;                                               \
+  } catch (const std::exception& e) {                          \
+    rt::set_error(e.what());                                   \
+    return fail;                                               \
+  } catch (...) {                                              \
+    rt::set_error("unknown C++ exception");                    \
+    return fail;                                               \
+  }
+
 namespace rt {
 
 void set_error(const char* message);

@@ -20,7 +20,9 @@ public class ConversionTests
             AssertClose(-0.5 * vp.Beta(t), vp.Drift(t), 1e-12, "VP f = -beta/2");
             AssertClose(vp.Beta(t) * (1 - Math.Pow(vp.Alpha(t), 4)), subVp.DiffusionSquared(t), 1e-10, "sub-VP g^2 = beta (1 - e^{-2B})");
             AssertClose(-0.5 * vp.Beta(t), subVp.Drift(t), 1e-12, "sub-VP f");
-            AssertClose(ve.SigmaSquaredPrime(t), ve.DiffusionSquared(t), 1e-12, "VE g^2 = (sigma^2)'");
+            // VE row: g^2 = d/dt sigma^2 = 2 sigmaMin^2 log(sigmaMax/sigmaMin) (sigmaMax/sigmaMin)^(2t), from sigma^2's closed form.
+            var ratio = ve.SigmaMax / ve.SigmaMin;
+            AssertClose(2 * ve.SigmaMin * ve.SigmaMin * Math.Log(ratio) * Math.Pow(ratio, 2 * t), ve.DiffusionSquared(t), 1e-12, "VE g^2 = (sigma^2)'");
             Assert.Equal(0.0, ve.Drift(t));
             AssertClose(-1 / (1 - t), rf.Drift(t), 1e-12, "RF f");
             AssertClose(2 * t / (1 - t), rf.DiffusionSquared(t), 1e-10, "RF g^2");

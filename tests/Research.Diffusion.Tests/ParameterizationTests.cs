@@ -7,30 +7,33 @@ public class ParameterizationTests
 {
     static readonly Prediction[] All = Enum.GetValues<Prediction>();
 
-    // PROC-09 check 2 [A] at 1e-12: every conversion composed with its reverse is the identity, and going around
-    // eps -> x0 -> score -> v -> velocity -> eps returns eps, for every family (sigma, alpha >= 1e-3 on this grid).
+    // PROC-09 check 2 [A]: for every ordered pair (from, to), converting the true from-value of a sample (x0, eps) gives
+    // the true to-value, each typed from its definition (eps, x0, score = -eps/sigma, v = alpha eps - sigma x0,
+    // velocity = alpha' x0 + sigma' eps). Unlike a round trip, a wrong but invertible coefficient fails. The times
+    // cover both sides of alpha = sigma, so both bases of Parameterization.Map are exercised.
     [Theory, MemberData(nameof(ProcessNames), MemberType = typeof(Fixtures))]
-    public void PROC09_parameterization_round_trips(string name)
+    public void PROC09_every_conversion_maps_true_values_to_true_values(string name)
     {
         var p = Processes[name];
         var random = new Random(3);
-        foreach (var t in new[] { 0.05, 0.3, 0.7, 0.95 })
+        foreach (var u in new[] { 0.05, 0.3, 0.7, 0.95 })
         {
+            var t = u * p.TMax;
             var point = p.At(t);
-            var x = Vec(random.NextDouble() * 4 - 2, random.NextDouble() * 4 - 2);
+            var x0 = Vec(random.NextDouble() * 4 - 2, random.NextDouble() * 4 - 2);
             var eps = Vec(random.NextDouble() * 2 - 1, random.NextDouble() * 2 - 1);
+            var x = point.Alpha * x0 + point.Sigma * eps;
+            var truth = new Dictionary<Prediction, Vector<double>>
+            {
+                [Prediction.Eps] = eps,
+                [Prediction.X0] = x0,
+                [Prediction.Score] = -eps / point.Sigma,
+                [Prediction.V] = point.Alpha * eps - point.Sigma * x0,
+                [Prediction.Velocity] = point.AlphaPrime * x0 + point.SigmaPrime * eps,
+            };
             foreach (var from in All)
                 foreach (var to in All)
-                {
-                    var value = Parameterization.Convert(point, Prediction.Eps, from, x, eps);
-                    var there = Parameterization.Convert(point, from, to, x, value);
-                    var back = Parameterization.Convert(point, to, from, x, there);
-                    AssertClose(value, back, 1e-10, $"{name} t={t} {from}->{to}->{from}");
-                }
-            var around = eps;
-            var kinds = new[] { Prediction.Eps, Prediction.X0, Prediction.Score, Prediction.V, Prediction.Velocity, Prediction.Eps };
-            for (var i = 0; i + 1 < kinds.Length; i++) around = Parameterization.Convert(point, kinds[i], kinds[i + 1], x, around);
-            AssertClose(eps, around, 1e-10, $"{name} t={t} cycle");
+                    AssertClose(truth[to], Parameterization.Convert(point, from, to, x, truth[from]), 1e-10, $"{name} t={t} {from}->{to}");
         }
     }
 

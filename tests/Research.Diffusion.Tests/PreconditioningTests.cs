@@ -36,10 +36,14 @@ public class PreconditioningTests(Xunit.Abstractions.ITestOutputHelper output)
                     "iDDPM" => (input, noise) => mixture.Diffuse(cosine, cosine.TimeAtVarsigma(levels[999 - (int)noise])).Predict(Prediction.Eps, input),
                     "EDM" => (input, noise) =>
                     {
+                        // EDM Table 1 with sigma_data = 0.5, typed here: c_in = 1/sqrt(s^2 + sd^2), c_noise = ln(s)/4,
+                        // c_skip = sd^2/(s^2 + sd^2), c_out = s sd/sqrt(s^2 + sd^2); F = (x0 - c_skip x)/c_out.
                         var sigmaOfNoise = Math.Exp(4 * noise);
-                        var (xRf, tRf) = ProcessConversion.MapState(edm, rf, input / precond.CIn(sigmaOfNoise), sigmaOfNoise);
+                        var norm = Math.Sqrt(sigmaOfNoise * sigmaOfNoise + 0.25);
+                        var xIn = input * norm;
+                        var (xRf, tRf) = ProcessConversion.MapState(edm, rf, xIn, sigmaOfNoise);
                         var x0 = mixture.Diffuse(rf, tRf).PosteriorMean(xRf);
-                        return precond.TrainingTarget(x0, input / precond.CIn(sigmaOfNoise), sigmaOfNoise);
+                        return (x0 - 0.25 / (norm * norm) * xIn) / (sigmaOfNoise * 0.5 / norm);
                     },
                     _ => throw new InvalidOperationException(precond.Name),
                 };

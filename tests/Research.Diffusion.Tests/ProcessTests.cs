@@ -138,9 +138,18 @@ public class ProcessTests
     public void Flow_matching_time_runs_the_other_way()
     {
         var rf = new RectifiedFlow();
-        // Lipman et al.: x_s = s x_1 + (1 - s) x_0 with data x_1 at s = 1, i.e. alpha_fm(s) = alpha(1 - s).
-        Assert.Equal(1.0, rf.Alpha(FlowMatchingTime.ToDiffusionTime(1.0)));
-        Assert.Equal(0.3, rf.Sigma(FlowMatchingTime.ToDiffusionTime(0.7)), 15);
-        Assert.Equal(0.25, FlowMatchingTime.FromDiffusionTime(FlowMatchingTime.ToDiffusionTime(0.25)));
+        // Lipman et al.'s optimal-transport path (sigma_min = 0): x_s = s x_data + (1 - s) noise, data at s = 1, with
+        // target velocity u = x_data - noise. The same point is RF's x_t at t = 1 - s, and u = -dx/dt.
+        var (data, noise) = (Vec(0.8, -1.4), Vec(-0.3, 0.6));
+        foreach (var s in new[] { 0.0, 0.25, 0.7, 1.0 })
+        {
+            var t = FlowMatchingTime.ToDiffusionTime(s);
+            Assert.Equal(1.0 - s, t, 15);
+            Assert.Equal(s, FlowMatchingTime.FromDiffusionTime(t), 15);
+            var fm = s * data + (1 - s) * noise;
+            AssertClose(fm, rf.Alpha(t) * data + rf.Sigma(t) * noise, 1e-15, $"path at s = {s}");
+            if (s is > 0 and < 1)
+                AssertClose(data - noise, -Parameterization.VelocityFromX0(rf.At(t), fm, data), 1e-12, $"u = -velocity at s = {s}");
+        }
     }
 }

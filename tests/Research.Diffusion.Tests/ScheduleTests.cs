@@ -152,6 +152,42 @@ public class ScheduleTests(ITestOutputHelper output)
         Assert.Equal([999, 856, 713, 570, 428, 285, 142], TimestepSpacing.Trailing(1000, 7));
     }
 
+    // Trailing spacing for every N in 1..T: exactly N strictly decreasing indices in 0..T-1 starting at T-1, equal to
+    // numpy's round(arange(T, 0, -T/N)) - 1 (emulated in float64: length ceil(T / (T/N)), values T + i (-T/N)) wherever
+    // that has N elements, and to its first N where numpy's float length gives N + 1 (T = 1000, N = 61 is one).
+    [Theory]
+    [InlineData(1000)]
+    [InlineData(50)]
+    [InlineData(1)]
+    public void Trailing_spacing_has_exactly_N_indices_for_every_N(int trainSteps)
+    {
+        var longer = 0;
+        for (var n = 1; n <= trainSteps; n++)
+        {
+            var trailing = TimestepSpacing.Trailing(trainSteps, n);
+            Assert.Equal(n, trailing.Length);
+            Assert.Equal(trainSteps - 1, trailing[0]);
+            Assert.True(trailing[^1] >= 0, $"N = {n}: last index {trailing[^1]}");
+            for (var i = 1; i < n; i++) Assert.True(trailing[i] < trailing[i - 1], $"N = {n}: not decreasing at {i}");
+            var step = -(double)trainSteps / n;
+            var numpyLength = (int)Math.Ceiling(-trainSteps / step);
+            var numpy = Enumerable.Range(0, numpyLength).Select(i => (int)Math.Round(trainSteps + i * step, MidpointRounding.ToEven) - 1).ToArray();
+            if (numpyLength != n) { longer++; Assert.Equal(-1, numpy[^1]); }
+            Assert.Equal(numpy.Take(n), trailing);
+        }
+        // The defect being fixed exists at T = 1000 (62 such N), so this test exercises it.
+        if (trainSteps == 1000) Assert.Equal(62, longer);
+    }
+
+    [Fact]
+    public void Timestep_spacings_reject_N_outside_1_to_T()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => TimestepSpacing.Trailing(10, 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => TimestepSpacing.Trailing(10, 11));
+        Assert.Throws<ArgumentOutOfRangeException>(() => TimestepSpacing.Linspace(10, 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => TimestepSpacing.Leading(10, 11));
+    }
+
     // Karras et al. eq. 5 and k-diffusion's exponential grid: endpoints, trailing zero, and the rho-power form.
     [Fact]
     public void Karras_and_exponential_sigma_grids()

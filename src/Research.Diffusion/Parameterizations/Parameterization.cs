@@ -32,8 +32,13 @@ public readonly record struct AffineMap(double OnX, double OnInput)
 
 /// <summary>
 /// Conversions between eps, x_0, v, score and velocity given (alpha, sigma, alpha', sigma') (PROC-09,
-/// SCORE-01). Each prediction is written once, as an affine function of (x, eps) in <see cref="FromEps"/>;
-/// every other conversion is composed from those by inversion, so no formula appears twice.
+/// SCORE-01). Each prediction is written once as an affine function of (x, eps) in <see cref="FromEps"/>, and
+/// once, equivalently, of (x, x_0) in <see cref="FromX0"/>; every conversion is composed from one of the two by
+/// inversion, so no conversion is written twice. The eps basis divides by alpha and the x_0 basis by sigma, so
+/// <see cref="Map"/> uses the eps basis where alpha &gt;= sigma and the x_0 basis where sigma &gt; alpha: both
+/// endpoints are then exact limits, not 0/0. At alpha = 0 (RF and VP-cosine at t = 1), x = sigma eps, so eps and
+/// score are fixed by x alone and carry no information about x_0: converting them to x_0, v or velocity is
+/// refused. At sigma = 0, symmetrically, x_0 = x / alpha, and an x_0 prediction says nothing about eps.
 /// </summary>
 public static class Parameterization
 {
@@ -54,9 +59,38 @@ public static class Parameterization
         _ => throw new ArgumentOutOfRangeException(nameof(prediction)),
     };
 
-    /// <summary>The affine map from a <paramref name="from"/>-prediction to a <paramref name="to"/>-prediction at the same (x, t).</summary>
-    public static AffineMap Map(ProcessPoint p, Prediction from, Prediction to) =>
-        from == to ? new(0.0, 1.0) : FromEps(p, to).After(FromEps(p, from).Inverse());
+    /// <summary>
+    /// prediction = OnX x + OnInput x_0, the same predictions in the x_0 basis (eps = (x - alpha x_0)/sigma):
+    /// eps = x/sigma - (alpha/sigma) x_0; score = -eps/sigma; v = (alpha/sigma) x - ((alpha^2 + sigma^2)/sigma) x_0;
+    /// velocity = alpha' x_0 + sigma' eps = (sigma'/sigma) x + (alpha' - sigma' alpha/sigma) x_0 (PROC-09).
+    /// </summary>
+    public static AffineMap FromX0(ProcessPoint p, Prediction prediction) => prediction switch
+    {
+        Prediction.X0 => new(0.0, 1.0),
+        Prediction.Eps => new(1.0 / p.Sigma, -p.Alpha / p.Sigma),
+        Prediction.Score => new(-1.0 / (p.Sigma * p.Sigma), p.Alpha / (p.Sigma * p.Sigma)),
+        Prediction.V => new(p.Alpha / p.Sigma, -(p.Alpha * p.Alpha + p.Sigma * p.Sigma) / p.Sigma),
+        Prediction.Velocity => new(p.SigmaPrime / p.Sigma, p.AlphaPrime - p.SigmaPrime * p.Alpha / p.Sigma),
+        _ => throw new ArgumentOutOfRangeException(nameof(prediction)),
+    };
+
+    /// <summary>
+    /// The affine map from a <paramref name="from"/>-prediction to a <paramref name="to"/>-prediction at the same (x, t),
+    /// in the basis that divides by the larger of alpha and sigma. Throws where <paramref name="from"/> does not
+    /// determine <paramref name="to"/> (eps or score at alpha = 0, x_0 at sigma = 0, velocity where it does not
+    /// depend on the unknown).
+    /// </summary>
+    public static AffineMap Map(ProcessPoint p, Prediction from, Prediction to)
+    {
+        if (from == to) return new(0.0, 1.0);
+        Func<ProcessPoint, Prediction, AffineMap> basis = p.Alpha >= p.Sigma ? FromEps : FromX0;
+        var source = basis(p, from);
+        if (source.OnInput == 0.0 || !double.IsFinite(source.OnInput) || !double.IsFinite(source.OnX))
+            throw new ArgumentException(
+                $"a {from} prediction at alpha = {p.Alpha:G6}, sigma = {p.Sigma:G6} does not determine the {to} prediction " +
+                "(at alpha = 0, eps = x/sigma whatever x_0 is; at sigma = 0, x_0 = x/alpha whatever eps is)");
+        return basis(p, to).After(source.Inverse());
+    }
 
     public static Vector<double> Convert(ProcessPoint p, Prediction from, Prediction to, Vector<double> x, Vector<double> value) =>
         Map(p, from, to).Apply(x, value);

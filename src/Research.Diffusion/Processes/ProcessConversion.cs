@@ -9,14 +9,30 @@ namespace Research.Diffusion;
 /// </summary>
 public static class ProcessConversion
 {
-    /// <summary>The time of <paramref name="to"/> with the same varsigma as <paramref name="from"/> at t.</summary>
-    public static double MatchingTime(NoiseProcess from, NoiseProcess to, double t) => to.TimeAtVarsigma(from.Varsigma(t));
+    /// <summary>
+    /// The time of <paramref name="to"/> with the same varsigma as <paramref name="from"/> at t. varsigma = inf
+    /// (alpha = 0, as RF at t = 1) matches only a process that reaches alpha = 0 itself; for any other there is no
+    /// such time, and this throws rather than return NaN.
+    /// </summary>
+    public static double MatchingTime(NoiseProcess from, NoiseProcess to, double t)
+    {
+        var varsigma = from.Varsigma(t);
+        var time = to.TimeAtVarsigma(varsigma);
+        if (!double.IsFinite(time))
+            throw new ArgumentException($"{to.Name} never reaches varsigma = {varsigma:G6} ({from.Name} at t = {t:G6}): no matching time exists");
+        return time;
+    }
 
-    /// <summary>(t', k) such that x' = k x is the state of <paramref name="to"/> at t' matching x at t.</summary>
+    /// <summary>
+    /// (t', k) such that x' = k x is the state of <paramref name="to"/> at t' matching x at t. Equal varsigma makes
+    /// k = alpha'(t')/alpha(t) = sigma'(t')/sigma(t); the ratio of the larger pair is used, so both endpoints
+    /// (sigma = 0 at t = 0, alpha = 0 at varsigma = inf) give the exact limit instead of 0/0.
+    /// </summary>
     public static (double Time, double Scale) Map(NoiseProcess from, NoiseProcess to, double t)
     {
         var tTo = MatchingTime(from, to, t);
-        return (tTo, to.Alpha(tTo) / from.Alpha(t));
+        var scale = from.Varsigma(t) <= 1.0 ? to.Alpha(tTo) / from.Alpha(t) : to.Sigma(tTo) / from.Sigma(t);
+        return (tTo, scale);
     }
 
     /// <summary>Maps x of <paramref name="from"/> at t to the matching state of <paramref name="to"/>.</summary>

@@ -8,23 +8,41 @@ namespace Research.Diffusion;
 public static class TimestepSpacing
 {
     /// <summary>round(linspace(0, T - 1, N)), reversed: starts at T - 1, ends at 0.</summary>
-    public static int[] Linspace(int trainSteps, int samplingSteps) =>
-        Enumerable.Range(0, samplingSteps)
+    public static int[] Linspace(int trainSteps, int samplingSteps)
+    {
+        CheckCounts(trainSteps, samplingSteps);
+        return Enumerable.Range(0, samplingSteps)
             .Select(i => samplingSteps == 1 ? 0 : (int)Math.Round((double)i * (trainSteps - 1) / (samplingSteps - 1)))
             .Reverse().ToArray();
+    }
 
     /// <summary>arange(N) * (T div N) + offset, reversed: never reaches T - 1 (the flaw Lin et al. point out).</summary>
     public static int[] Leading(int trainSteps, int samplingSteps, int stepsOffset = 0)
     {
+        CheckCounts(trainSteps, samplingSteps);
         var ratio = trainSteps / samplingSteps;
         return Enumerable.Range(0, samplingSteps).Select(i => i * ratio + stepsOffset).Reverse().ToArray();
     }
 
-    /// <summary>round(arange(T, 0, -T/N)) - 1: starts at T - 1, the only spacing that always samples the last step.</summary>
+    /// <summary>
+    /// round(T - i T/N) - 1 for i = 0..N-1: exactly N distinct indices from T - 1 down to round(T/N) - 1 &gt;= 0, the
+    /// only spacing that always samples the last step. diffusers writes it round(arange(T, 0, -T/N)) - 1 and takes
+    /// the length of numpy's arange with a float step, which is N + 1 for some N (T = 1000: N = 61, 103, 121, ...,
+    /// where T - N (T/N) rounds to a hair above 0) and then ends at index -1. Here the count is N by construction and
+    /// each value is computed as numpy computes it (T + i (-T/N) in float64, rounded half to even), so the indices
+    /// are diffusers' own wherever diffusers returns N of them.
+    /// </summary>
     public static int[] Trailing(int trainSteps, int samplingSteps)
     {
-        var ratio = (double)trainSteps / samplingSteps;
-        var count = (int)Math.Ceiling(trainSteps / ratio); // numpy's arange length
-        return Enumerable.Range(0, count).Select(i => (int)Math.Round(trainSteps - i * ratio) - 1).ToArray();
+        CheckCounts(trainSteps, samplingSteps);
+        var step = -(double)trainSteps / samplingSteps;
+        return Enumerable.Range(0, samplingSteps).Select(i => (int)Math.Round(trainSteps + i * step, MidpointRounding.ToEven) - 1).ToArray();
+    }
+
+    static void CheckCounts(int trainSteps, int samplingSteps)
+    {
+        if (trainSteps < 1) throw new ArgumentOutOfRangeException(nameof(trainSteps), trainSteps, "T must be at least 1");
+        if (samplingSteps < 1 || samplingSteps > trainSteps)
+            throw new ArgumentOutOfRangeException(nameof(samplingSteps), samplingSteps, $"N must be in 1..T = {trainSteps}");
     }
 }

@@ -11,7 +11,7 @@ public sealed record ImageDiffusionOptions(
     UNetConfig Network,
     DiffusionObjective Objective,
     double LabelDropout = 0.1,
-    double LearningRate = 2e-4,
+    double LearningRate = 1e-3,
     double WeightDecay = 0.0,
     long WarmupSteps = 100,
     double ClipGradNorm = 1.0,
@@ -87,10 +87,13 @@ public sealed class ImageDiffusion : IDisposable
     /// Samples [n, C, H, W] with <paramref name="sampler"/> on <paramref name="times"/>, starting from
     /// x = sigma(t_0) z (the data term alpha(t_0) x_0 is negligible at varsigma = 80). With labels, guidance
     /// <paramref name="guidance"/> w gives (1 + w) f(x, y) − w f(x); w = 0 is the conditional model; no labels is the
-    /// unconditional model. Returns the samples and the network evaluations per sample.
+    /// unconditional model. With <paramref name="clipDenoised"/> every prediction of x_0 is clipped to the data
+    /// range [-1, 1] before the sampler uses it (Ho et al.'s sampling; the ODE is then no longer the PF-ODE of the
+    /// network, so likelihoods use <see cref="Denoiser"/> directly). Returns the samples and the network
+    /// evaluations per sample.
     /// </summary>
     public (Tensor samples, int nfe) Sample(Sampler sampler, double[] times, long n, Generator generator, Tensor? labels = null,
-        double guidance = 0.0, bool ema = true, int batch = 250)
+        double guidance = 0.0, bool ema = true, int batch = 250, bool clipDenoised = true)
     {
         var model = Denoiser(ema);
         var shape = new long[] { 0, Options.Network.ImageChannels, 28, 28 };
@@ -105,6 +108,7 @@ public sealed class ImageDiffusion : IDisposable
             Denoiser d = labels is null ? model.Unconditional()
                 : guidance == 0.0 ? model.Given(labels.narrow(0, i, b))
                 : model.Guided(labels.narrow(0, i, b), guidance);
+            if (clipDenoised) d = Clipped(d);
             var result = sampler.Sample(d, Process, times, x, generator);
             nfe = result.Nfe;
             parts.Add(result.X.clamp(-1.0, 1.0).MoveToOuterScope());
@@ -113,6 +117,14 @@ public sealed class ImageDiffusion : IDisposable
         foreach (var p in parts) p.Dispose();
         return (all, nfe * (labels is not null && guidance != 0.0 ? 2 : 1));
     }
+
+    /// <summary>The same model with its x_0 prediction clipped to [-1, 1].</summary>
+    public static Denoiser Clipped(Denoiser d) =>
+        new(d.Process, Prediction.X0, (x, t) =>
+        {
+            using var scope = NewDisposeScope();
+            return d.Predict(Prediction.X0, x, t).clamp(-1.0, 1.0).MoveToOuterScope();
+        });
 
     public void Dispose()
     {

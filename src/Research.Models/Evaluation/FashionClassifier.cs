@@ -66,21 +66,23 @@ public sealed class FashionClassifier : nn.Module<Tensor, Tensor>
         return cat(parts.ToArray(), 0).MoveToOuterScope();
     }
 
-    /// <summary>Trains a classifier with Adam (lr 1e-3, batch 128) for <paramref name="epochs"/> on <paramref name="train"/>,
-    /// deterministically from <paramref name="seed"/>; progress goes to the trainer's progress line.</summary>
-    public static FashionClassifier Train(ImageDataset train, int epochs = 4, ulong seed = 0, bool progress = true)
+    /// <summary>Trains a classifier with Adam (lr 2e-3 with cosine decay, batch 128) and random horizontal flips
+    /// for <paramref name="epochs"/> on <paramref name="train"/>, deterministically from <paramref name="seed"/>.</summary>
+    public static FashionClassifier Train(ImageDataset train, int epochs = 5, ulong seed = 0, bool progress = true)
     {
         var generator = new Generator(seed);
         var model = new FashionClassifier(new nn.LayerOptions(generator: generator));
-        using var optimizer = new optim.Adam(model.parameters(), 1e-3);
+        using var optimizer = new optim.Adam(model.parameters(), 2e-3);
         using var batches = new BatchStream(train, 128, seed);
         var part = new TrainedPart("classifier", model, optimizer);
         long steps = epochs * batches.BatchesPerEpoch;
         using var trainer = new Trainer([part], batches, c =>
         {
-            var logits = model.forward(c.Inputs);
+            // Fashion-MNIST's classes are mirror-symmetric: flipping half the batch left-right is free data.
+            var flip = rand([c.Inputs.size(0), 1, 1, 1], generator: c.Generator).lt(0.5);
+            var logits = model.forward(where(flip, c.Inputs.flip([3]), c.Inputs));
             c.Update(part, F.cross_entropy(logits, c.Labels));
-        }, new TrainerOptions(steps, seed, LearningRate: new optim.CosineLR(1e-3, steps, 1e-5), Progress: progress), generator);
+        }, new TrainerOptions(steps, seed, LearningRate: new optim.CosineLR(2e-3, steps, 1e-5), Progress: progress), generator);
         trainer.Run();
         generator.Dispose();
         return model;
@@ -88,7 +90,7 @@ public sealed class FashionClassifier : nn.Module<Tensor, Tensor>
 
     /// <summary>The classifier cached at <paramref name="path"/> (safetensors), trained on the full training split
     /// and saved there first if the file does not exist.</summary>
-    public static FashionClassifier LoadOrTrain(string path, int epochs = 4, ulong seed = 0, bool progress = true)
+    public static FashionClassifier LoadOrTrain(string path, int epochs = 5, ulong seed = 0, bool progress = true)
     {
         if (File.Exists(path))
         {

@@ -84,8 +84,8 @@ public static class ImageMetrics
         {
             using var scope = NewDisposeScope();
             var rows = points.narrow(0, i, Math.Min(block, points.size(0) - i));
-            var (sorted, _) = SquaredDistances(rows, points).sort(1);
-            parts.Add(sorted.select(1, k).sqrt().MoveToOuterScope());   // column 0 is the point itself
+            var (nearest, _) = SquaredDistances(rows, points).topk(k + 1, 1, largest: false);
+            parts.Add(nearest.select(1, k).sqrt().MoveToOuterScope());   // column 0 is the point itself
         }
         return cat(parts.ToArray(), 0);
     }

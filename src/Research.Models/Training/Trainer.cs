@@ -7,7 +7,10 @@ using static Research.Torch.torch;
 namespace Research.Models;
 
 /// <summary>How a <see cref="Trainer"/> runs. <see cref="Directory"/> receives checkpoint.safetensors and
-/// metrics.csv (none when null). A part's learning rate follows <see cref="LearningRate"/> at every step.</summary>
+/// metrics.csv (none when null). A part's learning rate follows <see cref="LearningRate"/> at every step.
+/// <see cref="AfterBackward"/> runs on a part's gradients before clipping (where data-parallel training
+/// averages them across ranks); <see cref="Writes"/> false makes a run read its checkpoint but write nothing
+/// (every rank but 0).</summary>
 public sealed record TrainerOptions(
     long Steps,
     ulong Seed,
@@ -17,7 +20,9 @@ public sealed record TrainerOptions(
     long CheckpointEvery = 0,
     int LogEvery = 20,
     bool Progress = true,
-    bool Resume = true);
+    bool Resume = true,
+    Action<TrainedPart>? AfterBackward = null,
+    bool Writes = true);
 
 /// <summary>Training stopped because a loss was NaN or infinite; the last checkpoint on disk is the last good one.</summary>
 public sealed class TrainingDivergedException(long step, string loss, double value)
@@ -49,6 +54,7 @@ public sealed class StepContext
         Losses[name] = value;
         part.Optimizer.zero_grad();
         loss.backward();
+        trainer.Options.AfterBackward?.Invoke(part);
         if (trainer.Options.ClipGradNorm is double c) nn.utils.clip_grad_norm_(part.Module.parameters(), c);
         trainer.Options.LearningRate?.apply(part.Optimizer);
         part.Optimizer.step();
@@ -101,7 +107,7 @@ public sealed class Trainer : IDisposable
 
     public void SaveCheckpoint()
     {
-        if (CheckpointPath is null) return;
+        if (CheckpointPath is null || !Options.Writes) return;
         var (epoch, offset) = data.Position;
         Checkpoint.Save(CheckpointPath, parts, Generator, new Dictionary<string, string>
         {
@@ -125,10 +131,10 @@ public sealed class Trainer : IDisposable
     public TrainingOutcome Run()
     {
         if (Options.Resume && CheckpointPath is not null && File.Exists(CheckpointPath)) LoadCheckpoint(CheckpointPath);
-        if (Options.Directory is not null) System.IO.Directory.CreateDirectory(Options.Directory);
-        using var metrics = MetricsPath is null ? null : new MetricsWriter(MetricsPath, append: Step > 0);
+        if (Options.Directory is not null && Options.Writes) System.IO.Directory.CreateDirectory(Options.Directory);
+        using var metrics = MetricsPath is null || !Options.Writes ? null : new MetricsWriter(MetricsPath, append: Step > 0);
         var context = new StepContext(this);
-        var progress = new ProgressLine(Options.Steps, Step, enabled: Options.Progress);
+        var progress = new ProgressLine(Options.Steps, Step, enabled: Options.Progress && Options.Writes);
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; stopRequested = true; };
         Console.CancelKeyPress += onCancel;
         try

@@ -54,9 +54,12 @@ public class AnalogBitsTests
         var noisy = x + randn(x.shape, ScalarType.Float64, generator: g) * tau;
         var flipped = (noisy.gt(0.0).ne(x.gt(0.0))).to(ScalarType.Float64).mean().ToDouble();
         var p = AnalogBits.BitErrorProbability(s, tau);
-        Assert.Equal(Normal.CDF(0, 1, -s / tau), p, 15);
+        // Phi(-1/0.6) = erfc(5/(3 sqrt 2))/2, evaluated independently (Python's math.erfc).
+        Assert.Equal(0.0477903522728147, p, 15);
         var se = Math.Sqrt(p * (1 - p) / x.numel);
         Assert.True(Math.Abs(flipped - p) <= 5 * se, $"bit error rate {flipped} vs {p} (SE {se})");
+        // Power: the rate with the noise counted twice, Phi(-s / (2 tau)) = 0.2023, is far outside 20 SE.
+        Assert.True(Math.Abs(flipped - 0.20232838096364303) > 20 * se);
     }
 
     [Fact]
