@@ -10,6 +10,9 @@
 #   ./run.sh bench                run the benchmarks (ours against PyTorch on the same libtorch)
 #   ./run.sh launch --nproc N [--nnodes M --node-rank R --master HOST:PORT] COMMAND...
 #                                 run COMMAND as N data-parallel ranks (RANK, WORLD_SIZE, ... as torchrun)
+#   ./run.sh gpu-bundle           make build/gpu-check.tar.gz: the tests published self-contained
+#   ./run.sh gpu-check            on a CUDA machine with PyTorch (no .NET SDK needed): build the shim
+#                                 against PyTorch's libtorch, run the cuda-tagged tests from the bundle
 #   ./run.sh setup                only set up and build
 #
 # Another libtorch (not Debian's): export Torch_DIR=/path/to/libtorch/share/cmake/Torch first.
@@ -65,6 +68,34 @@ setup() {
   dotnet build Research.sln -c "$CONFIG" -nologo -clp:ErrorsOnly -v:quiet
 }
 
+# The cuda-tagged tests, published self-contained (runtime included) so that a GPU machine needs
+# neither the SDK nor a package registry. Gloo's headers go along: PyTorch wheels ship none.
+gpu_bundle() {
+  setup
+  rm -rf build/gpu-check build/gpu-check.tar.gz
+  dotnet publish tests/Research.Distributed.Tests/Research.Distributed.Tests.csproj -c "$CONFIG" -r linux-x64 \
+    --self-contained -o build/gpu-check -nologo -v:quiet -clp:ErrorsOnly
+  rm -rf build/gpu-check/Microsoft.CodeCoverage build/gpu-check/libresearch_torch.so  # coverage unused; shim built there
+  mkdir -p build/gpu-check/include && cp -r /usr/include/gloo build/gpu-check/include/
+  tar czf build/gpu-check.tar.gz -C build gpu-check
+  echo "build/gpu-check.tar.gz: $(du -m build/gpu-check.tar.gz | cut -f1) MiB; on the GPU machine: ./run.sh gpu-check"
+}
+
+gpu_check() {
+  if [ ! -x build/gpu-check/Research.Distributed.Tests ]; then
+    [ -f build/gpu-check.tar.gz ] || { echo "no build/gpu-check.tar.gz: run ./run.sh gpu-bundle where the .NET SDK is" >&2; exit 1; }
+    tar xzf build/gpu-check.tar.gz -C build
+  fi
+  local python=${PYTHON:-python3} prefix
+  prefix=$("$python" -c 'import torch; print(torch.utils.cmake_prefix_path)') || { echo "PyTorch is not importable with $python" >&2; exit 1; }
+  "$python" -c 'import torch; print("PyTorch", torch.__version__, "CUDA", torch.version.cuda, "GPUs", torch.cuda.device_count())'
+  local gloo=()
+  [ -d "$prefix/../../include/gloo" ] || gloo=(-DGLOO_INCLUDE_DIR="$PWD/build/gpu-check/include")
+  cmake -S src/native -B build/native-gpu -DCMAKE_BUILD_TYPE=Release -DTorch_DIR="$prefix/Torch" "${gloo[@]}" >/dev/null
+  cmake --build build/native-gpu --parallel "$(nproc)" >/dev/null
+  RESEARCH_TORCH_NATIVE="$PWD/build/native-gpu/libresearch_torch.so" build/gpu-check/Research.Distributed.Tests --cuda
+}
+
 cmd="${1:-}"
 [ $# -gt 0 ] && shift
 case "$cmd" in
@@ -90,12 +121,14 @@ case "$cmd" in
     setup >&2
     exec bash tools/launch.sh "$@"
     ;;
+  gpu-bundle) gpu_bundle ;;
+  gpu-check) gpu_check ;;
   bench)
     setup
     exec bash tests/Research.Benchmarks/run.sh "$@"
     ;;
   *)
-    sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

@@ -1,5 +1,5 @@
 /// A 1-D Gaussian mixture in float64 with the closed forms the 1-D figures need (density, cdf,
-/// quantile, score, marginal under x_t = alpha x_0 + sigma eps; derivations.md F2).
+/// quantile, score, marginal under x_t = alpha x_0 + sigma eps; docs/claims.md F2).
 /// The mixtures themselves come from Research.Diffusion (GaussianMixture, its Diffuse marginal);
 /// this scalar twin exists because the figures evaluate millions of 1-D densities and scores, and
 /// the library's general d-dimensional version allocates vectors and matrices on every call.
@@ -113,7 +113,7 @@ module Mixture1D =
         ofLibrary (data.Diffuse(proc, t).Marginal)
 
     let private library (w: float[]) (m: float[]) (v: float[]) = Research.Diffusion.GaussianMixture.OneDimensional(w, m, v)
-    /// G1 (derivations.md F2): pi = (0.3, 0.7), m = (-1, 1), S = (0.3^2, 0.5^2).
+    /// G1 (docs/claims.md F2): pi = (0.3, 0.7), m = (-1, 1), S = (0.3^2, 0.5^2).
     let g1Library = library [| 0.3; 0.7 |] [| -1.0; 1.0 |] [| 0.09; 0.25 |]
     /// G3: pi = (0.5, 0.3, 0.2), m = (-1.5, 0.5, 2), S = (0.2^2, 0.3^2, 0.15^2).
     let g3Library = library [| 0.5; 0.3; 0.2 |] [| -1.5; 0.5; 2.0 |] [| 0.04; 0.09; 0.0225 |]

@@ -1,6 +1,6 @@
-/// What a proof is: a claim of shared/derivations.md, named by its id, that runs a list of checks.
+/// What a proof is: a claim of docs/claims.md, named by its id, that runs a list of checks.
 /// Each check compares two independently computed sides and reports its residual against a tolerance
-/// taken from the policy of derivations.md section 0.3 ([A], [Q], [D], [O], [M], [R]).
+/// taken from the tolerance classes of docs/claims.md ([A], [Q], [D], [O], [M], [R]).
 module Research.Proofs.Claims
 
 open System
@@ -59,7 +59,7 @@ module Check =
 
     let isTrue what (condition: bool) = within what (if condition then 0.0 else 1.0) 0.5
 
-/// An executable claim of derivations.md.
+/// An executable claim of docs/claims.md.
 type Claim =
     { Id: string
       Name: string

@@ -1,4 +1,4 @@
-/// Discrete DDPM, the SNR form of its KL terms, and DDIM (derivations.md sections 7 and 11):
+/// Discrete DDPM, the SNR form of its KL terms, and DDIM (docs/claims.md):
 /// DDPM-01 .. DDPM-06, SNR-02, DDIM-01, DDIM-02. The toolkit side is Research.Diffusion's DdpmSchedule,
 /// processes and Parameterization; the independent side is linear-Gaussian conditioning (LG-01),
 /// DIV-02's KL, quadrature, Dormand–Prince and Monte Carlo.

@@ -1,4 +1,4 @@
-/// Likelihood and divergences (derivations.md section 1): MLE-01, DIV-01 .. DIV-07.
+/// Likelihood and divergences (docs/claims.md): MLE-01, DIV-01 .. DIV-07.
 module Research.Proofs.Divergences
 
 open System
@@ -233,7 +233,7 @@ let div03 () =
     let a = 4.0
     let p = bimodal a
     let forward = minimise (fun th -> expectationUnder p (fun x -> -normalLogPdf th[0] (exp th[1]) x) []) [| 0.5; 1.0 |]
-    // derivations.md starts at (mu, v) = (1, 4); descent in (mu, log v) from there falls into the symmetric
+    // docs/claims.md starts at (mu, v) = (1, 4); descent in (mu, log v) from there falls into the symmetric
     // mode-covering local minimum near (0, 12.06), so the start here is (2, 2), inside the mode-seeking basin.
     let reverse a = minimise (fun th -> reverseKl a th[0] (exp th[1])) [| 2.0; log 2.0 |]
     let r4, r6 = reverse 4.0, reverse 6.0

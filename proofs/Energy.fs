@@ -1,4 +1,4 @@
-/// Energy-based and autoregressive models (derivations.md section 5): EBM-01 .. EBM-03 and AR-01.
+/// Energy-based and autoregressive models (docs/claims.md): EBM-01 .. EBM-03 and AR-01.
 /// These are identities of densities, so both sides are independent computations: adaptive Gauss–Kronrod
 /// against a trapezoid rule or closed forms, finite differences, inverse-cdf Monte Carlo, brute-force
 /// marginalisation over a finite state space, and Schur complements against MathNet's Gaussian.

@@ -1,4 +1,4 @@
-/// Extensions named in S3's table of contents (derivations.md section 11): NG-01 (non-Gaussian noise) and
+/// Extensions named in S3's table of contents (docs/claims.md): NG-01 (non-Gaussian noise) and
 /// BITS-01 (analog bits). The toolkit side is Research.Diffusion's DdpmSchedule, DiffusedMixture and AnalogBits;
 /// the independent side is simulation, the exact cumulant recursion, finite differences and quadrature.
 module Research.Proofs.Extensions

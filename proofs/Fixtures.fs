@@ -1,4 +1,4 @@
-/// The closed-form fixtures of derivations.md section 0.4, written independently of the C# toolkit so
+/// The closed-form fixtures of docs/claims.md, written independently of the C# toolkit so
 /// that each can serve as the other side of a comparison: F2 Gaussian mixtures (with exact time
 /// marginals, score, Hessian, posterior and time derivative) and F6 continuous schedules.
 module Research.Proofs.Fixtures

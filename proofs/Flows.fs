@@ -1,4 +1,4 @@
-/// Normalizing flows (derivations.md section 4): NF-01 .. NF-03, checked against Research.Models'
+/// Normalizing flows (docs/claims.md): NF-01 .. NF-03, checked against Research.Models'
 /// flow layers (AffineFlow, AffineCoupling, NormalizingFlow). The independent sides are MathNet's
 /// Gaussian log-density and LU determinant, central finite differences of the layers' maps, adaptive
 /// Gauss–Kronrod for the 1-D change of variables, and a 2-D grid quadrature of the flows' densities.

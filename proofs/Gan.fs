@@ -1,4 +1,4 @@
-/// GAN (derivations.md section 3): GAN-01 .. GAN-03, by adaptive Gauss–Kronrod in x (section 15.3).
+/// GAN (docs/claims.md): GAN-01 .. GAN-03, by adaptive Gauss–Kronrod in x (section 15.3).
 module Research.Proofs.Gan
 
 open System

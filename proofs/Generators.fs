@@ -1,4 +1,4 @@
-/// FsCheck generators for the random parameters of the claims (derivations.md section 0.3, "Parameter
+/// FsCheck generators for the random parameters of the claims (docs/claims.md, "Parameter
 /// ranges for FsCheck", and fixture F2's generator). Every claim draws a modest fixed number of cases
 /// with a fixed seed, so a run is reproducible and a claim holds for a family, not one lucky point.
 module Research.Proofs.Generators

@@ -1,4 +1,4 @@
-/// Latent-variable models, VAE and the linear-Gaussian posterior (derivations.md section 2):
+/// Latent-variable models, VAE and the linear-Gaussian posterior (docs/claims.md):
 /// LG-01, VAE-01 .. VAE-04. The toolkit side is Research.Diffusion's LinearGaussian (F5 and App. A.1);
 /// the independent side is Schur-complement conditioning, DIV-02, Bayes' rule pointwise and Monte Carlo.
 module Research.Proofs.Latent

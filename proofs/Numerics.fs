@@ -252,7 +252,7 @@ let vec (xs: float[]) = Vector<float>.Build.DenseOfArray xs
 let mat (rows: float[][]) = Matrix<float>.Build.DenseOfRowArrays rows
 let eye d = Matrix<float>.Build.DenseIdentity d
 
-/// log det of an SPD matrix by Cholesky (derivations.md DIV-02: "compute log-determinants by Cholesky").
+/// log det of an SPD matrix by Cholesky (docs/claims.md DIV-02: "compute log-determinants by Cholesky").
 let logDetSpd (m: M) =
     let l = m.Cholesky().Factor
     2.0 * Seq.sum (Seq.init m.RowCount (fun i -> log l[i, i]))

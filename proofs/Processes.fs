@@ -1,4 +1,4 @@
-/// Noise processes, schedules and conversions (derivations.md section 9): PROC-01 .. PROC-09.
+/// Noise processes, schedules and conversions (docs/claims.md): PROC-01 .. PROC-09.
 /// The toolkit side is Research.Diffusion's NoiseProcess family; the independent side is the F6 closed
 /// forms of Fixtures, finite differences, quadrature and Dormand–Prince.
 module Research.Proofs.Processes
@@ -46,21 +46,30 @@ let private perCase seed n (f: Schedule * NoiseProcess -> float -> Check list) =
 // ---------------------------------------------------------------------------------------------
 // PROC-01
 
-/// Moment ODEs of dx = f x dt + g dw: m' = f m, (sigma^2)' = 2 f sigma^2 + g^2 (PROC-01).
-let momentOde (f: float -> float) (g2: float -> float) t =
-    let y = solveOde (fun s y -> [| f s * y[0]; 2.0 * f s * y[1] + g2 s |]) 0.0 t [| 1.0; 0.0 |] 1e-10 1e-12
+/// Moment ODEs of dx = f x dt + g dw: m' = f m, (sigma^2)' = k f sigma^2 + g^2 with k = 2 (PROC-01; a control
+/// passes another k).
+let momentOdeWith (k: float) (f: float -> float) (g2: float -> float) t =
+    let y = solveOde (fun s y -> [| f s * y[0]; k * f s * y[1] + g2 s |]) 0.0 t [| 1.0; 0.0 |] 1e-10 1e-12
     y[0], y[1]
+
+let momentOde f g2 t = momentOdeWith 2.0 f g2 t
+
+/// PROC-01 for an arbitrary (f, g): the toolkit's quadrature of alpha and sigma^2 against the moment ODEs.
+let proc01Arbitrary (k: float) =
+    let f t = -1.0 + 0.5 * sin (3.0 * t)
+    let g2 t = (1.0 + t * t) ** 2.0
+    let sde = LinearSde(Func<_, _>(f), Func<_, _>(g2))
+    [ 0.25; 0.5; 1.0 ]
+    |> List.collect (fun t ->
+        let struct (a, s2) = sde.ConditionalLaw(t)
+        let ao, s2o = momentOdeWith k f g2 t
+        [ Check.relClose "arbitrary f, g: alpha [Q] = [O]" 1e-7 a ao; Check.relClose "arbitrary f, g: sigma^2 [Q] = [O]" 1e-7 s2 s2o ])
 
 let proc01 () =
     let f t = -1.0 + 0.5 * sin (3.0 * t)
     let g2 t = (1.0 + t * t) ** 2.0
     let sde = LinearSde(Func<_, _>(f), Func<_, _>(g2))
-    let arbitrary =
-        [ 0.25; 0.5; 1.0 ]
-        |> List.collect (fun t ->
-            let struct (a, s2) = sde.ConditionalLaw(t)
-            let ao, s2o = momentOde f g2 t
-            [ Check.relClose "arbitrary f, g: alpha [Q] = [O]" 1e-7 a ao; Check.relClose "arbitrary f, g: sigma^2 [Q] = [O]" 1e-7 s2 s2o ])
+    let arbitrary = proc01Arbitrary 2.0
     // [M] Euler–Maruyama from x0 = 2; the bias budget b is exact: EM's own mean/variance recursion.
     let n, paths, x0 = 1000, 20_000, 2.0
     let h = 1.0 / float n
@@ -141,6 +150,18 @@ let proc02 () =
 // ---------------------------------------------------------------------------------------------
 // PROC-03
 
+/// PROC-03's pointwise checks of a lambda' (the toolkit's LogSnrPrime, or a control's) against FD of F6's lambda
+/// and against -g^2/sigma^2 with F6's g^2 and sigma.
+let proc03Derivatives (lambdaPrime: NoiseProcess -> float -> float) =
+    perCase 32 40 (fun (s, p) t ->
+        let h = timeStep t
+        let fd = derivative (Schedule.logSnr s) t h
+        let delta = min 1.0 (min t (1.0 - t))
+        [ Check.closeScaled "lambda' = -g^2/sigma^2: toolkit = FD" 1e-7 (max (abs fd) (abs (Schedule.logSnr s t) / delta)) (lambdaPrime p t) fd
+          // the F6 closed forms' own g^2 and sigma (Fixtures), not the toolkit's: the identity, not a re-typing
+          Check.close "lambda' = -g^2/sigma^2 with F6's g^2, sigma" 1e-9 (lambdaPrime p t) (-(Schedule.diffusion2 s t) / (s.Sigma t ** 2.0))
+          Check.isTrue "varsigma non-decreasing at t" (p.Varsigma(t + h) >= p.Varsigma t) ])
+
 let proc03 () =
     let monotone =
         toolkitPairs
@@ -149,16 +170,7 @@ let proc03 () =
             let increase = grid |> Array.pairwise |> Array.map (fun (a, b) -> p.LogSnr b - p.LogSnr a) |> Array.max
             Check.within (sprintf "max Delta lambda on 10^4 grid") (max 0.0 increase) 1e-12)
         |> Check.worst
-    let derivativeChecks =
-        perCase 32 40 (fun (s, p) t ->
-            let h = timeStep t
-            let fd = derivative (Schedule.logSnr s) t h
-            let delta = min 1.0 (min t (1.0 - t))
-            [ Check.closeScaled "lambda' = -g^2/sigma^2: toolkit = FD" 1e-7 (max (abs fd) (abs (Schedule.logSnr s t) / delta)) (p.LogSnrPrime t) fd
-              // the F6 closed forms' own g^2 and sigma (Fixtures), not the toolkit's: the identity, not a re-typing
-              Check.close "lambda' = -g^2/sigma^2 with F6's g^2, sigma" 1e-9 (p.LogSnrPrime t) (-(Schedule.diffusion2 s t) / (s.Sigma t ** 2.0))
-              Check.isTrue "varsigma non-decreasing at t" (p.Varsigma(t + h) >= p.Varsigma t) ])
-    monotone :: derivativeChecks
+    monotone :: proc03Derivatives (fun p t -> p.LogSnrPrime t)
 
 // ---------------------------------------------------------------------------------------------
 // PROC-04
@@ -289,11 +301,11 @@ let pfVelocity (s: Schedule) (g: Gmm) t (x: float[]) =
     let score = (marginal g s t).Score(vec x)
     Array.init x.Length (fun i -> Schedule.drift s t * x[i] - 0.5 * Schedule.diffusion2 s t * score[i])
 
-let proc07 () =
-    let coefficient =
+/// PROC-07's coefficient checks of a VP normal form (the toolkit's, or a control's) of each process.
+let proc07Coefficients (vpFormOf: NoiseProcess -> Schedule -> NoiseProcess) =
         [ RectifiedFlow() :> NoiseProcess, Schedule.rectifiedFlow; VeGeometric(), Schedule.veGeometric; SubVp(), Schedule.subVp; VpScaledLinear(), Schedule.stableDiffusion ]
         |> List.collect (fun (p, s) ->
-            let vpForm = ProcessConversion.VpNormalForm p
+            let vpForm = vpFormOf p s
             sample 71 cases (timeBelow 0.98)
             |> List.collect (fun t ->
                 let h = timeStep t
@@ -310,6 +322,22 @@ let proc07 () =
                   Check.relClose "beta^ = alpha^2 (sigma^2/alpha^2)' / (alpha^2 + sigma^2)" 1e-10 (p.DiffusionSquared t / (c * c)) (vpForm.DiffusionSquared t)
                   Check.relClose "alpha sigma' - sigma alpha' = alpha^3/(2 sigma) (sigma^2/alpha^2)' [D]" 1e-7 lhs rhs ]))
         |> List.groupBy (fun c -> c.What) |> List.map (snd >> Check.worst)
+
+/// PROC-07 control: x divided by alpha + sigma instead of sqrt(alpha^2 + sigma^2), as a process of F6's closed forms.
+let wrongVpForm (_: NoiseProcess) (s: Schedule) =
+    let c t = s.Alpha t + s.Sigma t
+    let cDot t = s.AlphaDot t + s.SigmaDot t
+    ScheduleProcess
+        { s with
+            Name = "VP form by alpha + sigma"
+            Alpha = fun t -> s.Alpha t / c t
+            AlphaDot = fun t -> (s.AlphaDot t * c t - s.Alpha t * cDot t) / c t ** 2.0
+            Sigma = fun t -> s.Sigma t / c t
+            SigmaDot = fun t -> (s.SigmaDot t * c t - s.Sigma t * cDot t) / c t ** 2.0 }
+    :> NoiseProcess
+
+let proc07 () =
+    let coefficient = proc07Coefficients (fun p _ -> ProcessConversion.VpNormalForm p)
     // [O] the original PF-ODE and the VP-form ODE agree after scaling by c(t).
     let s = Schedule.vpCosine
     let c t = sqrt (s.Alpha t ** 2.0 + s.Sigma t ** 2.0)
@@ -332,12 +360,13 @@ let epsHatInVarsigma (s: Schedule) (p: NoiseProcess) (g: Gmm) (varsigma: float) 
     let m = marginal g s t
     (m.EpsHat(vec xHat * s.Alpha t)).ToArray()
 
-let proc08 () =
-    let pairs = toolkitPairs |> List.filter (fun (s, _) -> List.contains s.Name [ "VP-lin"; "VP-cos"; "RF"; "VE-geo" ])
-    let coefficient =
-        pairs
+let private veFormPairs = toolkitPairs |> List.filter (fun (s, _) -> List.contains s.Name [ "VP-lin"; "VP-cos"; "RF"; "VE-geo" ])
+
+/// PROC-08's coefficient checks of a VE normal form (the toolkit's, or a control's).
+let proc08Coefficients (veFormOf: NoiseProcess -> NoiseProcess) =
+        veFormPairs
         |> List.collect (fun (s, p) ->
-            let ve = ProcessConversion.VeNormalForm p
+            let ve = veFormOf p
             sample 81 cases (timeBelow 0.98)
             |> List.collect (fun t ->
                 let h = timeStep t
@@ -346,6 +375,22 @@ let proc08 () =
                   Check.close "VE form: f = 0" 1e-15 (ve.Drift t) 0.0
                   Check.close "TimeAtVarsigma inverts varsigma" 1e-10 (p.TimeAtVarsigma(Schedule.varsigma s t)) t ]))
         |> List.groupBy (fun c -> c.What) |> List.map (snd >> Check.worst)
+
+/// PROC-08 control: the "VE form" that keeps sigma (x not divided by alpha): alpha = 1, sigma^ = sigma.
+type private KeepSigma(p: NoiseProcess) =
+    inherit NoiseProcess()
+    override _.Name = "VE form keeping sigma"
+    override _.Alpha _ = 1.0
+    override _.AlphaPrime _ = 0.0
+    override _.Sigma t = p.Sigma t
+    override _.SigmaPrime t = p.SigmaPrime t
+    override _.SigmaSquaredPrime t = p.SigmaSquaredPrime t
+
+let keepSigmaVeForm (p: NoiseProcess) = KeepSigma p :> NoiseProcess
+
+let proc08 () =
+    let pairs = veFormPairs
+    let coefficient = proc08Coefficients ProcessConversion.VeNormalForm
     let v0, v1 = 0.1, 8.0
     let xh0 = [| 0.4; -0.9 |]
     let ends = pairs |> List.map (fun (s, p) -> solveOde (fun v xh -> epsHatInVarsigma s p mixture2 v xh) v0 v1 xh0 1e-10 1e-12)
@@ -451,4 +496,9 @@ let controls =
       control "PROC-05" "SD: exponent 1/(6a) used for alpha^2 (alpha for alpha^2)" family (fun () -> sdChecks sdAlphaAsAlphaSquared)
       control "PROC-05" "SD: alpha(T t) evaluated for alpha(t/T)" family (fun () -> sdChecks sdAlphaAtTt)
       control "PROC-06" "sub-VP with e^{-B} instead of e^{-2B}" family (fun () -> tableRelationChecks (tableRows 1.0))
-      control "PROC-09" "v-prediction's VP identity applied to RF" family vpFormulaOnRf ]
+      control "PROC-09" "v-prediction's VP identity applied to RF" family vpFormulaOnRf
+      control "PROC-09" "alpha' with the wrong sign in the velocity" family (fun () -> [ conversionChecks (fun s t -> -(s.AlphaDot t)) 96 ])
+      control "PROC-01" "variance ODE (sigma^2)' = f sigma^2 + g^2 (factor 2 dropped)" family (fun () -> proc01Arbitrary 1.0)
+      control "PROC-03" "lambda' = -g^2/(2 sigma^2)" family (fun () -> proc03Derivatives (fun p t -> -(p.DiffusionSquared t) / (2.0 * p.Sigma t ** 2.0)))
+      control "PROC-07" "VP form dividing by alpha + sigma" family (fun () -> proc07Coefficients wrongVpForm)
+      control "PROC-08" "VE form keeping sigma (x not divided by alpha)" family (fun () -> proc08Coefficients keepSigmaVeForm) ]

@@ -24,15 +24,16 @@ let private details (o: Outcome) =
 /// Runs the claims (in parallel on the available cores: each claim owns its seeded RNG), then the
 /// controls; prints both tables, the ids not checked, and the final "N passed, M failed" line.
 /// Returns the exit code: 0 iff every claim passed and every control was rejected.
-let run (claims: Claim list) (controls: Control list) (notChecked: string list) =
+let runWith (claims: Claim list) (controls: Control list) (notChecked: string list) (pureMath: Set<string>)
+        (outcomeOf: Claim -> Outcome) (controlOutcomeOf: Control -> Outcome) =
     let sw = Diagnostics.Stopwatch.StartNew()
-    let claimOutcomes = claims |> List.toArray |> Array.Parallel.map (fun c -> c, Outcome.run c.Run)
-    let controlOutcomes = controls |> List.toArray |> Array.Parallel.map (fun c -> c, Outcome.run c.Run)
+    let claimOutcomes = claims |> List.toArray |> Array.Parallel.map (fun c -> c, outcomeOf c)
+    let controlOutcomes = controls |> List.toArray |> Array.Parallel.map (fun c -> c, controlOutcomeOf c)
     printfn "%-9s %-52s %10s %10s  %-9s %6s  %s" "id" "claim" "residual" "tolerance" "verdict" "time" "worst check"
     printfn "%s" (String('-', 130))
     for (c, o) in claimOutcomes do
         let ok = Outcome.passes o
-        row c.Id c.Name o (if ok then "pass" else "FAIL")
+        row c.Id ((if pureMath.Contains c.Family then "[math] " else "") + c.Name) o (if ok then "pass" else "FAIL")
         if not ok then details o
     if not controls.IsEmpty then
         printfn ""
@@ -45,6 +46,13 @@ let run (claims: Claim list) (controls: Control list) (notChecked: string list) 
     let accepted = controlOutcomes |> Array.filter (snd >> Outcome.rejects >> not) |> Array.length
     printfn ""
     printfn "%d of %d negative controls rejected; %.1f s" (controlOutcomes.Length - accepted) controlOutcomes.Length sw.Elapsed.TotalSeconds
+    let withoutControl = claims |> List.filter (fun c -> not (controls |> List.exists (fun k -> k.Id = c.Id))) |> List.map (fun c -> c.Id)
+    printfn "[math]: a pure-mathematics claim (families %s): both sides in F#, no code of src/" (String.Join(", ", pureMath))
+    printfn "%d claims without a negative control%s" withoutControl.Length (if withoutControl.IsEmpty then "" else ": " + String.Join(", ", withoutControl))
     printfn "%d not checked%s" notChecked.Length (if notChecked.IsEmpty then "" else ": " + String.Join(", ", notChecked))
     printfn "%d passed, %d failed" passed failed
     if failed = 0 && accepted = 0 then 0 else 1
+
+/// The same for a family script: every claim run afresh, no family marked.
+let run (claims: Claim list) (controls: Control list) (notChecked: string list) =
+    runWith claims controls notChecked Set.empty (fun c -> Outcome.run c.Run) (fun c -> Outcome.run c.Run)

@@ -1,4 +1,4 @@
-/// Score, Tweedie, guidance and the structure of the score (derivations.md sections 6, 10, 11):
+/// Score, Tweedie, guidance and the structure of the score (docs/claims.md):
 /// SM-01, SCORE-01, SCORE-02, SNR-01, GUIDE-01 .. GUIDE-03, SUB-01, SYM-01.
 /// The toolkit side is Research.Diffusion's GaussianMixture / DiffusedMixture / Parameterization; the
 /// independent side is the F2 posterior of Fixtures, finite differences and quadrature.

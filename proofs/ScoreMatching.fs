@@ -1,4 +1,4 @@
-/// Score matching and Langevin dynamics (derivations.md section 6): SM-02, SM-03, LD-01, LD-02.
+/// Score matching and Langevin dynamics (docs/claims.md): SM-02, SM-03, LD-01, LD-02.
 /// The toolkit side is Research.Diffusion's GaussianMixture / DiffusedMixture (quadrature sides), TensorMixture
 /// (scores on tensors for the Monte Carlo sides) and the AnnealedLangevin sampler; the independent side is
 /// adaptive Gauss–Kronrod, the exact ULA recursions of a Gaussian target, and the F2 fixtures.

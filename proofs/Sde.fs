@@ -1,4 +1,4 @@
-/// Stochastic calculus (derivations.md section 8): SDE-01 .. SDE-08. The toolkit side is
+/// Stochastic calculus (docs/claims.md): SDE-01 .. SDE-08. The toolkit side is
 /// Research.Diffusion's LinearSde (forward, reverse and probability-flow drifts) and DiffusedMixture;
 /// the independent side is the F2 time derivative, finite differences, Dormand–Prince and Monte Carlo.
 module Research.Proofs.Sde

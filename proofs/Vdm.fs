@@ -1,4 +1,4 @@
-/// The VDM view of the diffusion loss (derivations.md section 11): SNR-03 (the continuous loss depends on the
+/// The VDM view of the diffusion loss (docs/claims.md): SNR-03 (the continuous loss depends on the
 /// schedule only through its SNR endpoints) and SNR-04 (L_T >= L_2T >= L_inf). The F8 schedules are realised as
 /// toolkit NoiseProcesses (ScheduleProcess), so SNR and lambda' come from the toolkit's derivations; the
 /// denoiser is the exact F2 posterior (checked against the toolkit's DiffusedMixture); integrals are adaptive

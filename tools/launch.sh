@@ -86,8 +86,9 @@ while [ ${#running[@]} -gt 0 ]; do
     failed=${rank_of[$done_pid]}
     status=$code
     echo "launch: rank $failed exited with code $code; stopping the other ranks" >&2
+    # Let the rank's stderr copy (tee, in its process group) finish writing before anything is stopped.
+    for _ in $(seq 20); do kill -0 -- "-$done_pid" 2>/dev/null || break; sleep 0.05; done
     stop_all
-    sleep 0.2  # let the rank's stderr reach its file
     if [ -s "$logdir/$failed.err" ]; then
       echo "launch: rank $failed's error:" >&2
       tail -n 20 "$logdir/$failed.err" | sed 's/^/  /' >&2

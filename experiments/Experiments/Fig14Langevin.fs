@@ -1,71 +1,35 @@
 /// FIG-14 with LD-01 / LD-02 (book Fig. 1.9, Algorithm 2.1; Song & Ermon 2019): plain vs annealed
 /// Langevin sampling of the GSE mixture 1/5 N((-5,-5), I) + 4/5 N((5,5), I) with exact scores.
 /// Plain Langevin keeps the initial basin proportions (~0.5); annealing through noise levels
-/// sigma_1 > ... > sigma_L recovers the weights (~0.79, LD-02 and section 15.8).
+/// sigma_1 > ... > sigma_L recovers the weights (~0.79, LD-02 and section 15.8). Both runs are the library's
+/// Samplers.AnnealedLangevin with the exact mixture denoiser under the EDM process (alpha = 1, sigma = t): plain
+/// Langevin is one level at sigma = 1e-3 (the clean target to 1e-6 in variance) with a = eta; the per-step callback
+/// records the mode fraction and the traced chains.
 module Research.Experiments.Fig14Langevin
 
 open System
 open Research.Diffusion
+open Research.Torch
 open Research.Experiments.Numerics
 open Research.Experiments.Figures
 open MathNet.Numerics.LinearAlgebra
 
-/// An isotropic 2-D Gaussian mixture smoothed by N(0, s^2 I): components N(m_k, (v_k + s^2) I).
-/// The scalar twin of the library mixture's Diffuse marginal under alpha = 1, sigma = s (VE / EDM),
-/// used in the inner loops; checked against the library in the summary.
-type Isotropic2D(weights: float[], mx: float[], my: float[], variances: float[]) =
-    let logW = weights |> Array.map log
-    member _.Score(s: float, x: float, y: float) =
-        // Responsibilities by log-sum-exp over components, then sum_k r_k (m_k - x)/C_k.
-        let k = weights.Length
-        let logs = Array.zeroCreate k
-        let mutable mx' = Double.NegativeInfinity
-        for i in 0 .. k - 1 do
-            let c = variances.[i] + s * s
-            let dx, dy = x - mx.[i], y - my.[i]
-            logs.[i] <- logW.[i] - log c - 0.5 * (dx * dx + dy * dy) / c
-            mx' <- max mx' logs.[i]
-        let mutable z = 0.0
-        let mutable sx = 0.0
-        let mutable sy = 0.0
-        for i in 0 .. k - 1 do
-            let w = exp (logs.[i] - mx')
-            let c = variances.[i] + s * s
-            z <- z + w
-            sx <- sx + w * (mx.[i] - x) / c
-            sy <- sy + w * (my.[i] - y) / c
-        sx / z, sy / z
-    member _.LogPdf(s: float, x: float, y: float) =
-        let mutable acc = Double.NegativeInfinity
-        for i in 0 .. weights.Length - 1 do
-            let c = variances.[i] + s * s
-            let dx, dy = x - mx.[i], y - my.[i]
-            acc <- logAddExp acc (logW.[i] - log (2.0 * Math.PI * c) - 0.5 * (dx * dx + dy * dy) / c)
-        acc
-
-/// GSE (derivations.md F2), built in the library.
+/// GSE (docs/claims.md F2), built in the library.
 let gse =
     let v (a: float) (b: float) = Vector<float>.Build.DenseOfArray [| a; b |]
     GaussianMixture([| 0.2; 0.8 |], [| Gaussian.Isotropic(v -5.0 -5.0, 1.0); Gaussian.Isotropic(v 5.0 5.0, 1.0) |])
 
-let ofLibrary (m: GaussianMixture) =
-    Isotropic2D(
-        Seq.toArray m.Weights,
-        [| for c in m.Components -> c.Mean.[0] |],
-        [| for c in m.Components -> c.Mean.[1] |],
-        [| for c in m.Components -> c.Covariance.[0, 0] |]
-    )
+/// Fraction of the chains (rows of x) with x1 + x2 > 0: the heavy (5, 5) mode's side.
+let private fraction (x: Tensor) =
+    use positive = x.sum(1L).gt(0.0).``to``(ScalarType.Float64)
+    use m = positive.mean ()
+    m.ToDouble()
 
-/// x <- x + a s(x) + sqrt(2a) u for every chain (LD-01), in place.
-let private langevinStep (p: Isotropic2D) (rng: NormalRng) (noise: float) (a: float) (xs: float[]) (ys: float[]) =
-    let c = sqrt (2.0 * a)
-    for i in 0 .. xs.Length - 1 do
-        let sx, sy = p.Score(noise, xs.[i], ys.[i])
-        xs.[i] <- xs.[i] + a * sx + c * rng.Normal()
-        ys.[i] <- ys.[i] + a * sy + c * rng.Normal()
-
-let private fraction (xs: float[]) (ys: float[]) =
-    (Array.map2 (fun x y -> if x + y > 0.0 then 1.0 else 0.0) xs ys |> Array.sum) / float xs.Length
+/// The first `count` chains as (x1, x2) pairs.
+let private chains (x: Tensor) count =
+    use head = x.narrow(0L, 0L, int64 count).contiguous ()
+    let v = head.data<float> ()
+    Array.init count (fun i -> v.[2 * i], v.[2 * i + 1])
 
 let run (ctx: Context) =
     let n = ctx.Int("chains", 10_000, 100_000)
@@ -76,68 +40,63 @@ let run (ctx: Context) =
     let eta = ctx.Float("eta", 0.1, 0.1)
     let sigma1, sigmaL = 20.0, 1.0
     let sigmas = Array.init levels (fun i -> sigma1 * (sigmaL / sigma1) ** (float i / float (levels - 1)))
-    let p = ofLibrary gse
-
-    // The scalar twin against the library's exact score of p_sigma (alpha = 1, sigma = s: the EDM process).
-    let twinErr =
-        [ for s in [ 0.5; 1.0; 5.0; 20.0 ] do
-              for (x, y) in [ -5.0, -5.0; 0.3, -0.7; 4.0, 6.0; -9.0, 3.0 ] ->
-                  let lib = gse.Diffuse(Edm(), s).Score(Vector<float>.Build.DenseOfArray [| x; y |])
-                  let sx, sy = p.Score(s, x, y)
-                  max (abs (lib.[0] - sx)) (abs (lib.[1] - sy)) ]
-        |> List.max
-    ctx.Record("score_twin_vs_library_max_abs_err", twinErr)
+    let edm = Edm()
+    use mixture = new TensorMixture(gse)
+    let model = mixture.Denoiser edm
 
     let init (stream: int) =
         let rng = ctx.Rng stream
-        Array.init n (fun _ -> -8.0 + 16.0 * rng.Uniform()), Array.init n (fun _ -> -8.0 + 16.0 * rng.Uniform())
+        torch.tensor (Array.init (2 * n) (fun _ -> -8.0 + 16.0 * rng.Uniform()), [| int64 n; 2L |])
     let traced = 4 // chains whose paths are drawn
 
-    // Plain Langevin at the clean target.
-    let px, py = init 1
-    let plainInit = fraction px py
-    let rngPlain = ctx.Rng 2
-    let plainCurve = ResizeArray [ 0.0, plainInit ]
-    let plainPaths = Array.init traced (fun i -> ResizeArray [ px.[i], py.[i] ])
-    ctx.Progress(
-        "plain Langevin",
-        plainSteps,
-        fun tick ->
-            for k in 1..plainSteps do
-                langevinStep p rngPlain 0.0 plainStep px py
-                for i in 0 .. traced - 1 do
-                    plainPaths.[i].Add(px.[i], py.[i])
-                if k % 20 = 0 then plainCurve.Add(float k / float plainSteps, fraction px py)
-                tick ()
-    )
+    /// Runs annealed Langevin with `steps` per level over `levels` (EDM times = noise levels), recording the fraction
+    /// every 20 steps and the traced chains at the steps `trace` selects; returns the final sample.
+    let langevin label (steps: int) (stepSize: float) (levels: float[]) (x: Tensor) (stream: int) (trace: int -> bool) =
+        let sampler = Samplers.AnnealedLangevin(steps, stepSize)
+        let total = levels.Length * steps
+        let curve = ResizeArray [ 0.0, fraction x ]
+        let start = chains x traced
+        let paths = Array.init traced (fun i -> ResizeArray [ start.[i] ])
+        use generator = new Generator(uint64 (ctx.Seed * 7919 + stream))
+        let result =
+            ctx.Progress(
+                label,
+                total,
+                fun tick ->
+                    let onStep (step: SamplerStep) =
+                        let k = step.Index + 1
+                        if trace k then chains step.X traced |> Array.iteri (fun i c -> paths.[i].Add c)
+                        if k % 20 = 0 then curve.Add(float k / float total, fraction step.X)
+                        tick ()
+                    sampler.Sample(model, edm, levels, x, generator, Action<SamplerStep> onStep).X
+            )
+        result, curve, paths
 
-    // Annealed Langevin (Song & Ermon 2019, Alg. 1; the book's Algorithm 2.1 with errata P.37, P.39).
-    let ax, ay = init 3
-    let annealedInit = fraction ax ay
-    let rngAnnealed = ctx.Rng 4
-    let annealedCurve = ResizeArray [ 0.0, annealedInit ]
-    let annealedPaths = Array.init traced (fun i -> ResizeArray [ ax.[i], ay.[i] ])
-    ctx.Progress(
-        "annealed Langevin",
-        levels * perLevel,
-        fun tick ->
-            for li in 0 .. levels - 1 do
-                let s = sigmas.[li]
-                let a = eta * s * s / (sigmaL * sigmaL)
-                for k in 1..perLevel do
-                    langevinStep p rngAnnealed s a ax ay
-                    // The path is drawn at the end of each noise level: within the early, wide levels a
-                    // step moves a chain by ~sqrt(2 eta) sigma_i, which would fill the panel.
-                    if k = perLevel then
-                        for i in 0 .. traced - 1 do
-                            annealedPaths.[i].Add(ax.[i], ay.[i])
-                    if k % 20 = 0 then annealedCurve.Add(float (li * perLevel + k) / float (levels * perLevel), fraction ax ay)
-                    tick ()
-    )
+    // Plain Langevin at the clean target: one level, a = eta = plain_step.
+    use plainStart = init 1
+    let plainInit = fraction plainStart
+    let plainResult, plainCurve, plainPaths =
+        langevin "plain Langevin" plainSteps plainStep [| 1e-3 |] plainStart 2 (fun _ -> true)
+    use plainResult = plainResult
+
+    // Annealed Langevin (Song & Ermon 2019, Alg. 1; the book's Algorithm 2.1 with errata P.37, P.39). The path is
+    // drawn at the end of each noise level: within the early, wide levels a step moves a chain by ~sqrt(2 eta)
+    // sigma_i, which would fill the panel.
+    use annealedStart = init 3
+    let annealedInit = fraction annealedStart
+    let annealedResult, annealedCurve, annealedPaths =
+        langevin "annealed Langevin" perLevel eta sigmas annealedStart 4 (fun k -> k % perLevel = 0)
+    use annealedResult = annealedResult
+    let columns (x: Tensor) =
+        use c = x.contiguous ()
+        let v = c.data<float> ()
+        Array.init n (fun i -> v.[2 * i]), Array.init n (fun i -> v.[2 * i + 1])
+    let px, py = columns plainResult
+    let ax, ay = columns annealedResult
 
     let se = sqrt (0.16 / float n)
-    let plainFraction = fraction px py
-    let annealedFraction = fraction ax ay
+    let plainFraction = fraction plainResult
+    let annealedFraction = fraction annealedResult
     // Per-coordinate variance inside the heavy mode, against the ULA value 2/(1 - eta/4) (LD-02; informative).
     let inMode = Array.zip ax ay |> Array.filter (fun (x, y) -> x + y > 0.0)
     let modeVar = (variance (inMode |> Array.map fst) + variance (inMode |> Array.map snd)) / 2.0
@@ -163,7 +122,7 @@ let run (ctx: Context) =
 
     let grid = linspace -10.0 10.0 101
     let contour =
-        Trace.contour "log p" grid grid (Array2D.init grid.Length grid.Length (fun i j -> p.LogPdf(0.0, grid.[j], grid.[i])))
+        Trace.contour "log p" grid grid (Array2D.init grid.Length grid.Length (fun i j -> gse.LogDensity(Vector<float>.Build.DenseOfArray [| grid.[j]; grid.[i] |])))
         |> Trace.set "contours.start" -12.0
         |> Trace.set "contours.end" -1.0
         |> Trace.set "contours.size" 1.0

@@ -1,12 +1,14 @@
 /// SDE-03 and SDE-05 (S1 L49–L94): sampling G1 under VP-linear with the exact score.
-/// The reverse-time SDE dx = [f x − g² ∇log p_t] dt + g dw̄ (Euler–Maruyama) and the probability-flow
-/// ODE dx/dt = f x − ½ g² ∇log p_t (Heun), both started from exact draws of p_1 and run back to
-/// t_min = 1e-3, and the forward SDE from p_0, give histograms that match the exact p_t at every t.
-/// Negative control: the PF drift (½ g²) combined with noise g.
+/// The reverse-time SDE dx = [f x − g² ∇log p_t] dt + g dw̄ (the library's Euler–Maruyama sampler) and the
+/// probability-flow ODE dx/dt = f x − ½ g² ∇log p_t (its Heun sampler), both started from exact draws of p_1 and
+/// run back to t_min = 1e-3 with snapshots taken by the samplers' per-step callback, and the forward SDE from p_0,
+/// give histograms that match the exact p_t at every t. Negative control: the PF drift (½ g²) combined with noise
+/// g, written as a sampler on the library's public SamplerContext.
 module Research.Experiments.Sde05ReverseSde
 
 open System
 open Research.Diffusion
+open Research.Torch
 open Research.Experiments.Numerics
 open Research.Experiments.Figures
 open MathNet.Numerics.LinearAlgebra
@@ -30,50 +32,43 @@ let run (ctx: Context) =
     for s in snapTimes do
         if not (times |> Array.exists (fun t -> abs (t - s) < 1e-9)) then failwithf "snapshot t = %g is not on the time grid" s
     let vec (a: float[]) = Vector<float>.Build.DenseOfArray a
-    let scores (t: float) (x: float[]) = let pt = marginal t in x |> Array.map pt.Score
+    let mixture = new TensorMixture(data)
+    let model = mixture.Denoiser proc
+    let descending = Array.rev times
 
-    /// Backward Euler–Maruyama with drift coefficient c on the score (c = 1: Anderson's reverse SDE;
-    /// c = ½: the PF drift, the negative control) and noise g.
-    let reverseSde (stream: int) (c: float) label =
-        let rng = ctx.Rng stream
-        let mutable x = (marginal 1.0).Sample(ctx.Rng(stream + 100), n)
-        let snaps = ResizeArray [ { T = 1.0; Samples = Array.copy x } ]
+    /// Runs a library sampler from exact draws of p_1 down the grid; the per-step callback keeps the snapshots.
+    let sampleWith (sampler: Sampler) (stream: int) label =
+        let x0 = (marginal 1.0).Sample(ctx.Rng(stream + 100), n)
+        let snaps = ResizeArray [ { T = 1.0; Samples = Array.copy x0 } ]
+        use x = torch.tensor (x0, [| int64 n; 1L |])
+        use generator = new Generator(uint64 (ctx.Seed * 7919 + stream))
         ctx.Progress(
             label,
             steps,
             fun tick ->
-                for i in steps .. -1 .. 1 do
-                    let t, dt = times.[i], times.[i] - times.[i - 1]
-                    let drift =
-                        if c = 1.0 then sde.ReverseDrift(t, vec x, vec (scores t x))
-                        else sde.GeneralizedDrift(t, vec x, vec (scores t x), 0.0, false) // f x − ½ g² s
-                    let g = sde.G t
-                    x <- Array.init n (fun j -> x.[j] - drift.[j] * dt + g * sqrt dt * rng.Normal())
-                    if isSnap times.[i - 1] then snaps.Add { T = times.[i - 1]; Samples = Array.copy x }
+                let onStep (step: SamplerStep) =
+                    if isSnap step.Time then
+                        use values = step.X.contiguous ()
+                        snaps.Add { T = step.Time; Samples = values.data<float> () }
                     tick ()
+                (sampler.Sample(model, proc, descending, x, generator, Action<SamplerStep> onStep)).X.Dispose()
         )
         snaps |> Seq.toList
 
-    /// Heun's method backwards along the PF-ODE (SDE-03).
-    let pfOde () =
-        let mutable x = (marginal 1.0).Sample(ctx.Rng 201, n)
-        let v t (x: float[]) = sde.ProbabilityFlowVelocity(t, vec x, vec (scores t x))
-        let snaps = ResizeArray [ { T = 1.0; Samples = Array.copy x } ]
-        ctx.Progress(
-            "PF-ODE (Heun)",
-            steps,
-            fun tick ->
-                for i in steps .. -1 .. 1 do
-                    let t, s = times.[i], times.[i - 1]
-                    let h = s - t
-                    let k1 = v t x
-                    let xe = Array.init n (fun j -> x.[j] + h * k1.[j])
-                    let k2 = v s xe
-                    x <- Array.init n (fun j -> x.[j] + 0.5 * h * (k1.[j] + k2.[j]))
-                    if isSnap s then snaps.Add { T = s; Samples = Array.copy x }
-                    tick ()
+    /// The negative control as a sampler written outside the library on its public SamplerContext: Euler–Maruyama
+    /// with the PF drift f x - g^2/2 score (SDE-03) but the reverse SDE's noise g (SDE-05), which is no member of the
+    /// h-family (SDE-04) and so misses the marginals.
+    let pfDriftWithNoise =
+        Sampler(
+            "PF drift + noise g (wrong)",
+            SamplerProperties(WeakOrder = Nullable()),
+            SampleFunction(fun c grid x ->
+                c.Loop(x, grid, fun i y ->
+                    let t, s = grid.[i], grid.[i + 1]
+                    let score = c.Predict(Prediction.Score, y, t)
+                    let drift = y * sde.F.Invoke t - score * (0.5 * sde.GSquared.Invoke t)
+                    y + drift * (s - t) + c.Noise(y) * (sde.G t * sqrt (t - s))))
         )
-        snaps |> Seq.toList
 
     /// Forward Euler–Maruyama of dx = f x dt + g dw from exact draws of p_0 (run from t_min, where
     /// p_tmin is drawn exactly too, so that all methods share one grid).
@@ -89,10 +84,11 @@ let run (ctx: Context) =
         snaps |> Seq.toList
 
     let methods =
-        [ "reverse SDE", reverseSde 101 1.0 "reverse SDE (Euler–Maruyama)"
-          "PF-ODE", pfOde ()
+        [ "reverse SDE", sampleWith (Samplers.ReverseSde()) 101 "reverse SDE (Euler–Maruyama)"
+          "PF-ODE", sampleWith Samplers.Heun 201 "PF-ODE (Heun)"
           "forward SDE", forwardSde ()
-          "wrong: PF drift + noise g", reverseSde 401 0.5 "negative control" ]
+          "wrong: PF drift + noise g", sampleWith pfDriftWithNoise 401 "negative control" ]
+    mixture.Dispose()
 
     // Mean, variance and P(x > 0) against the exact p_t, in standard errors; Kolmogorov–Smirnov distance.
     let stats (t: float) (xs: float[]) =

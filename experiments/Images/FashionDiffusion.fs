@@ -102,7 +102,7 @@ let run (ctx: Context) =
     use gridSamples = gridSamples
     ctx.SaveFigure(
         "samples",
-        imageFigure (sprintf "Fashion-MNIST samples, %s, guidance %.1f: one class per row (%s)" processName guidance (String.Join(", ", FashionMnist.ClassNames))) (tile gridSamples 10 perClass)
+        imageFigure (sprintf "Samples (%s, guidance %.1f), one class per row, T-shirt (top) to ankle boot" processName guidance) (tile gridSamples 10 perClass)
     )
     ctx.WriteCsv("loss.csv", [ "step"; "loss"; "images_per_s" ], Array.zip3 steps losses rates |> Array.map (fun (a, b, c) -> [ a; b; c ]))
     ctx.SaveFigure(

@@ -103,14 +103,19 @@ let train (ctx: Context) (dir: string) (objective: DiffusionObjective) (size: Tr
         ImageDiffusionOptions(size.Network.WithClasses 10, objective, EmaDecay = (if size.Steps >= 2000 then 0.999 else 0.99))
     let generator = new Generator(seed)
     let model = new ImageDiffusion(options, generator)
+    // Launched with `./run.sh launch --nproc N`, each rank trains on its shard (batch = per-rank batch).
+    use parallel = DataParallel.FromEnvironment()
     use data = ImageDataset.FashionMnist(true, int64 size.Subset)
-    use batches = new BatchStream(data, size.Batch, seed)
-    use trainer =
-        model.Trainer(batches, TrainerOptions(int64 size.Steps, seed, dir, CheckpointEvery = 500L, Progress = not ctx.Options.Quiet), generator)
+    use batches = new BatchStream(data, size.Batch, seed, DataPosition(), parallel.Rank, parallel.WorldSize)
+    let trainerOptions =
+        parallel.Apply(TrainerOptions(int64 size.Steps, seed, dir, CheckpointEvery = 500L, Progress = not ctx.Options.Quiet), [ model.Part ])
+    use trainer = model.Trainer(batches, trainerOptions, generator)
     let clock = Diagnostics.Stopwatch.StartNew()
     match trainer.Run() with
     | TrainingOutcome.Interrupted -> failwith "training interrupted (checkpoint saved; run again to resume)"
     | _ -> ()
+    // Evaluation, figures and summaries are rank 0's; the other ranks are done once the model is trained.
+    if not parallel.IsWriter then exit 0
     model, clock.Elapsed.TotalSeconds
 
 /// The model of a process at a training size, trained once into <results>/models/<key>/ and reused by every

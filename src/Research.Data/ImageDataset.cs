@@ -72,17 +72,24 @@ public interface IBatchSource : IDisposable
 /// a generator seeded by (seed, e) alone, so a run restored at a <see cref="DataPosition"/> sees exactly the
 /// batches an uninterrupted run would. The last incomplete batch of an epoch is dropped. Batches are written
 /// into two buffers allocated once: the tensors returned by <see cref="Next"/> are overwritten by the next call.
+/// For data-parallel training each of <c>worldSize</c> ranks takes the positions rank, rank + W, rank + 2W, ... of
+/// the same epoch permutation (PyTorch's DistributedSampler with drop_last): disjoint shards of equal size
+/// ⌊N / W⌋ that together cover the epoch but for fewer than W items.
 /// </summary>
 public sealed class BatchStream : IBatchSource
 {
     private readonly ImageDataset data;
     private readonly Tensor images, labels;
+    private readonly int rank, worldSize;
+    private readonly long shardSize;
     private Tensor? order;
 
-    public BatchStream(ImageDataset data, int batchSize, ulong seed, DataPosition start = default)
+    public BatchStream(ImageDataset data, int batchSize, ulong seed, DataPosition start = default, int rank = 0, int worldSize = 1)
     {
-        if (batchSize <= 0 || batchSize > data.Count)
-            throw new ArgumentException($"batch size must lie in 1..{data.Count} (the dataset size), got {batchSize}");
+        if (worldSize < 1 || rank < 0 || rank >= worldSize) throw new ArgumentException($"rank {rank} is not in 0..{worldSize - 1}");
+        (this.rank, this.worldSize, shardSize) = (rank, worldSize, data.Count / worldSize);
+        if (batchSize <= 0 || batchSize > shardSize)
+            throw new ArgumentException($"batch size must lie in 1..{shardSize} (the dataset size per rank), got {batchSize}");
         this.data = data;
         BatchSize = batchSize;
         Seed = seed;
@@ -95,7 +102,7 @@ public sealed class BatchStream : IBatchSource
     public ulong Seed { get; }
     /// <summary>The next batch's place; setting it (a resumed run) makes the stream continue from there.</summary>
     public DataPosition Position { get; set; }
-    public long BatchesPerEpoch => data.Count / BatchSize;
+    public long BatchesPerEpoch => shardSize / BatchSize;
 
     /// <summary>The permutation of epoch <paramref name="epoch"/> (int64 [N]).</summary>
     public Tensor EpochOrder(long epoch)
@@ -112,11 +119,13 @@ public sealed class BatchStream : IBatchSource
     public (Tensor inputs, Tensor labels) Next()
     {
         var (epoch, offset) = Position;
-        if (offset + BatchSize > data.Count) (epoch, offset) = (epoch + 1, 0);
+        if (offset + BatchSize > shardSize) (epoch, offset) = (epoch + 1, 0);
         if (order is null || offset == 0 || OrderEpoch != epoch)
         {
             order?.Dispose();
-            order = EpochOrder(epoch).DetachFromDisposeScope();
+            using var full = EpochOrder(epoch);
+            using var shard = worldSize == 1 ? full.alias() : full.narrow(0, 0, shardSize * worldSize).reshape(shardSize, worldSize).select(1, rank);
+            order = shard.contiguous().DetachFromDisposeScope();
             OrderEpoch = epoch;
         }
         using (var idx = order.narrow(0, offset, BatchSize))

@@ -3,7 +3,7 @@ using Research.Diffusion;
 
 namespace Research.Diffusion.Tests;
 
-/// <summary>Shared fixtures of derivations.md section 0.4 and the tolerance policy of section 0.3 / 15.</summary>
+/// <summary>Shared fixtures of docs/claims.md (F1–F8) and its tolerance classes ([A], [Q], [D], [O], [M], [R]).</summary>
 public static class Fixtures
 {
     /// <summary>Every process family (F6), plus normal forms and a DDPM limit, by name for readable test ids.</summary>
@@ -21,6 +21,9 @@ public static class Fixtures
         ["VP-form-of-VE"] = ProcessConversion.VpNormalForm(new VeGeometric()),
         ["VE-form-of-VP"] = ProcessConversion.VeNormalForm(new VpLinear()),
         ["VE-form-of-RF"] = ProcessConversion.VeNormalForm(new RectifiedFlow()),
+        ["polynomial-convex-2"] = new PolynomialConvex(2.0),
+        ["polynomial-convex-0.5"] = new PolynomialConvex(0.5),
+        ["linear-VP"] = new LinearVp(),
     };
 
     public static TheoryData<string> ProcessNames => new(Processes.Keys);

@@ -35,16 +35,14 @@ public class ProcessTests
         }
     }
 
-    // PROC-03: lambda' = -g^2/sigma^2 against FD of lambda (the code's LogSnrPrime is the formula; FD is independent).
+    // PROC-03: the code's lambda' (-g^2/sigma^2) against FD of lambda, the independent side.
     [Theory, MemberData(nameof(ProcessNames), MemberType = typeof(Fixtures))]
     public void PROC03_LogSnrPrime_is_minus_g2_over_sigma2(string name)
     {
         var p = Processes[name];
         foreach (var t in Times)
         {
-            var analytic = -p.DiffusionSquared(t) / Math.Pow(p.Sigma(t), 2);
-            AssertClose(analytic, p.LogSnrPrime(t), 1e-12, $"{name} lambda' formula");
-            AssertDerivative(p.LogSnr, analytic, t, p.TMax, $"{name} lambda'");
+            AssertDerivative(p.LogSnr, p.LogSnrPrime(t), t, p.TMax, $"{name} lambda'");
         }
     }
 
@@ -151,5 +149,59 @@ public class ProcessTests
             if (s is > 0 and < 1)
                 AssertClose(data - noise, -Parameterization.VelocityFromX0(rf.At(t), fm, data), 1e-12, $"u = -velocity at s = {s}");
         }
+    }
+}
+
+/// <summary>flow_matching's and score_sde's schedules (issue 13, item 3): their defining closed forms.</summary>
+public class PeerScheduleTests
+{
+    // PolynomialConvex(n): alpha_fm(s) = s^n, sigma_fm = 1 - s^n with s = 1 - t; n = 1 is rectified flow exactly.
+    [Fact]
+    public void Polynomial_convex_is_s_to_the_n_in_flow_matching_time()
+    {
+        var (rf, one, cubic) = (new RectifiedFlow(), new PolynomialConvex(1.0), new PolynomialConvex(3.0));
+        foreach (var s in new[] { 0.0, 0.2, 0.5, 0.9, 1.0 })
+        {
+            var t = FlowMatchingTime.ToDiffusionTime(s);
+            AssertClose(Math.Pow(s, 3), cubic.Alpha(t), 1e-15, "alpha_fm = s^3");
+            AssertClose(1 - Math.Pow(s, 3), cubic.Sigma(t), 1e-15, "sigma_fm = 1 - s^3");
+            AssertClose(rf.Alpha(t), one.Alpha(t), 1e-15, "n = 1 is RF");
+            AssertClose(rf.Sigma(t), one.Sigma(t), 1e-15, "n = 1 is RF");
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => new PolynomialConvex(0.0));
+    }
+
+    // LinearVP: alpha_fm(s) = s, sigma_fm(s) = sqrt(1 - s^2); variance preserving, alpha = 0 at t = 1.
+    [Fact]
+    public void Linear_VP_is_s_and_sqrt_one_minus_s_squared()
+    {
+        var p = new LinearVp();
+        foreach (var s in new[] { 0.0, 0.3, 0.6, 0.99 })
+        {
+            var t = FlowMatchingTime.ToDiffusionTime(s);
+            AssertClose(s, p.Alpha(t), 1e-14, "alpha_fm = s");
+            AssertClose(Math.Sqrt(1 - s * s), p.Sigma(t), 1e-14, "sigma_fm = sqrt(1 - s^2)");
+        }
+        Assert.Equal(0.0, p.Alpha(1.0));
+        Assert.Equal(1.0, p.Sigma(1.0));
+    }
+
+    // score_sde's VE marginal: sigma = sigmaMin r^t with sigma(0) = sigmaMin; the same SDE as VeGeometric (equal g^2),
+    // sigma^2 larger by exactly sigmaMin^2; levels below sigmaMin have no time. (It is not in Fixtures.Processes: its
+    // t = 0 is not data, which the generic endpoint tests assume, so its derivative and inverse are checked here.)
+    [Fact]
+    public void ScoreSde_VE_marginal_differs_from_the_exact_form_by_sigma_min_squared()
+    {
+        var (scoreSde, exact) = (new VeScoreSde(0.01, 50.0), new VeGeometric(0.01, 50.0));
+        foreach (var t in new[] { 0.0, 0.1, 0.5, 1.0 })
+        {
+            AssertClose(0.01 * Math.Pow(5000.0, t), scoreSde.Sigma(t), 1e-14, "sigmaMin (sigmaMax/sigmaMin)^t");
+            AssertClose(1e-4, scoreSde.Sigma(t) * scoreSde.Sigma(t) - exact.Sigma(t) * exact.Sigma(t), 1e-9, "sigma^2 difference");
+            if (t > 0) AssertRelative(exact.DiffusionSquared(t), scoreSde.DiffusionSquared(t), 1e-12, "same g^2");
+        }
+        Assert.Equal(0.01, scoreSde.Sigma(0.0), 15);
+        foreach (var t in Times) AssertDerivative(scoreSde.Sigma, scoreSde.SigmaPrime(t), t, 1.0, "score_sde VE sigma'");
+        foreach (var t in Times) AssertClose(t, scoreSde.TimeAtLogSnr(scoreSde.LogSnr(t)), 1e-12, "TimeAtLogSnr inverts LogSnr");
+        Assert.Throws<ArgumentOutOfRangeException>(() => scoreSde.TimeAtVarsigma(0.001));
     }
 }

@@ -80,4 +80,18 @@ public class CudaTests
         }
         Assert.Equal(Step(CPU), Step(CUDA), 1e-10);
     }
+
+    [CudaFact, Trait("Category", "cuda")]
+    public void Optimizer_state_loaded_from_the_CPU_lands_on_the_parameters_device()
+    {
+        using var p = randn([3], float64).to(CUDA).requires_grad_();
+        using var opt = new optim.Adam([p], lr: 0.1);
+        p.grad = ones([3], float64, CUDA);
+        opt.step();
+        var cpu = opt.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.to(CPU));
+        opt.load_state_dict(cpu);
+        var state = opt.state_dict();
+        Assert.All(state.Where(kv => kv.Key != "step"), kv => Assert.Equal(CUDA, kv.Value.device));
+        opt.step();  // would fail on mixed devices
+    }
 }

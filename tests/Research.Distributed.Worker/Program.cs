@@ -15,7 +15,8 @@ namespace Research.Distributed.Worker;
 ///   ddp-step           data-parallel Adam steps on half-batches against one process on the whole batch
 ///   train-mlp          a small data-parallel training of a 2-D MLP regression (checkpoints, resume)
 ///   allreduce-bench    time of one all-reduce of N float32 values
-/// Options: --timeout-ms T (collective timeout), --steps, --out, --resume, --numel, --reps.
+///   unet-bench         data-parallel U-Net training images/s and gradient all-reduce time
+/// Options: --timeout-ms T (the default group's timeout), --collective-timeout-ms T (die, silent), --steps, --out, --resume, --numel, --reps.
 /// A failure prints its reason on stderr and exits non-zero.
 /// </summary>
 public static class Program
@@ -24,30 +25,32 @@ public static class Program
     {
         if (args.Length == 0)
         {
-            Console.Error.WriteLine("usage: Research.Distributed.Worker collectives|die|silent|ddp-step|train-mlp|allreduce-bench [options]");
+            Console.Error.WriteLine("usage: Research.Distributed.Worker collectives|die|silent|ddp-step|train-mlp|allreduce-bench|unet-bench [options]");
             return 2;
         }
         var options = Options.Parse(args.Skip(1).ToArray());
         torch.set_num_threads(options.Int("threads", 1));
         var timeout = TimeSpan.FromMilliseconds(options.Int("timeout-ms", 60_000));
+        var collectiveTimeout = TimeSpan.FromMilliseconds(options.Int("collective-timeout-ms", 5_000));
         var sw = Stopwatch.StartNew();
-        dist.init_process_group("gloo", timeout: timeout);
         try
         {
+            dist.init_process_group("gloo", timeout: timeout);
             return args[0] switch
             {
                 "collectives" => Collectives.Run(),
-                "die" => Failures.Die(),
-                "silent" => Failures.Silent(timeout),
+                "die" => Failures.Die(collectiveTimeout),
+                "silent" => Failures.Silent(collectiveTimeout),
                 "ddp-step" => DdpStep.Run(options.Int("steps", 3)),
                 "train-mlp" => TrainMlp.Run(options),
                 "allreduce-bench" => AllReduceBench.Run(options.Int("numel", 1_390_000), options.Int("reps", 20)),
+                "unet-bench" => UNetBench.Run(options.Int("batch", 32), options.Int("steps", 5)),
                 _ => throw new ArgumentException($"unknown scenario '{args[0]}'"),
             };
         }
         catch (DistributedException e)
         {
-            Console.Error.WriteLine($"rank {dist.get_rank()}: collective failed after {sw.Elapsed.TotalSeconds:F1} s: {e.Message}");
+            Console.Error.WriteLine($"rank {Environment.GetEnvironmentVariable("RANK")}: collective failed after {sw.Elapsed.TotalSeconds:F1} s: {e.Message}");
             return 3;
         }
         finally

@@ -3,7 +3,7 @@ using MathNet.Numerics.LinearAlgebra;
 namespace Research.Diffusion;
 
 /// <summary>
-/// Named mixtures of shared/derivations.md's fixtures (section 0.4, F2), shared by the tests, the experiments and
+/// Named mixtures of docs/claims.md's fixtures (F2), shared by the tests, the experiments and
 /// the benchmarks so that "G4" means one distribution everywhere.
 /// </summary>
 public static class CatalogueMixtures

@@ -80,15 +80,18 @@ public static class Parameterization
     /// determine <paramref name="to"/> (eps or score at alpha = 0, x_0 at sigma = 0, velocity where it does not
     /// depend on the unknown).
     /// </summary>
-    public static AffineMap Map(ProcessPoint p, Prediction from, Prediction to)
+    public static AffineMap Map(ProcessPoint p, Prediction from, Prediction to) =>
+        TryMap(p, from, to) ?? throw new ArgumentException(
+            $"a {from} prediction at alpha = {p.Alpha:G6}, sigma = {p.Sigma:G6} does not determine the {to} prediction " +
+            "(at alpha = 0, eps = x/sigma whatever x_0 is; at sigma = 0, x_0 = x/alpha whatever eps is)");
+
+    /// <summary><see cref="Map"/>, or null where <paramref name="from"/> does not determine <paramref name="to"/>.</summary>
+    public static AffineMap? TryMap(ProcessPoint p, Prediction from, Prediction to)
     {
-        if (from == to) return new(0.0, 1.0);
+        if (from == to) return new AffineMap(0.0, 1.0);
         Func<ProcessPoint, Prediction, AffineMap> basis = p.Alpha >= p.Sigma ? FromEps : FromX0;
         var source = basis(p, from);
-        if (source.OnInput == 0.0 || !double.IsFinite(source.OnInput) || !double.IsFinite(source.OnX))
-            throw new ArgumentException(
-                $"a {from} prediction at alpha = {p.Alpha:G6}, sigma = {p.Sigma:G6} does not determine the {to} prediction " +
-                "(at alpha = 0, eps = x/sigma whatever x_0 is; at sigma = 0, x_0 = x/alpha whatever eps is)");
+        if (source.OnInput == 0.0 || !double.IsFinite(source.OnInput) || !double.IsFinite(source.OnX)) return null;
         return basis(p, to).After(source.Inverse());
     }
 

@@ -27,6 +27,36 @@ public sealed class VeGeometric(double sigmaMin = 0.01, double sigmaMax = 50.0) 
 }
 
 /// <summary>
+/// score_sde's VE marginal (Song et al. 2021, VESDE.marginal_prob): alpha = 1, sigma(t) = sigmaMin (sigmaMax/sigmaMin)^t.
+/// It has the SDE of <see cref="VeGeometric"/> (the same g^2 = 2 sigmaMin^2 log(r) r^(2t), r = sigmaMax/sigmaMin) but
+/// sigma(0) = sigmaMin, not 0: its sigma^2 exceeds VeGeometric's by exactly sigmaMin^2, so its t = 0 is the data
+/// blurred by N(0, sigmaMin^2), which is why score_sde ends sampling at sigmaMin with a denoising step. This library's
+/// convention (data at t = 0) is VeGeometric; this class reproduces score_sde's numbers. LogSnr(0) is finite here, and
+/// levels below sigmaMin have no time.
+/// </summary>
+public sealed class VeScoreSde(double sigmaMin = 0.01, double sigmaMax = 50.0) : NoiseProcess
+{
+    public double SigmaMin { get; } = sigmaMin;
+    public double SigmaMax { get; } = sigmaMax;
+    public override string Name => "VE (score_sde marginal)";
+
+    double LogRatio => Math.Log(SigmaMax / SigmaMin);
+
+    public override double Alpha(double t) => 1.0;
+    public override double AlphaPrime(double t) => 0.0;
+    public override double Sigma(double t) => SigmaMin * Math.Exp(t * LogRatio);
+    public override double SigmaPrime(double t) => Sigma(t) * LogRatio;
+
+    /// <summary>sigma = exp(-lambda/2) solved for t; throws below sigmaMin, which the process never reaches.</summary>
+    public override double TimeAtLogSnr(double logSnr)
+    {
+        var t = (-0.5 * logSnr - Math.Log(SigmaMin)) / LogRatio;
+        if (t < -1e-12) throw new ArgumentOutOfRangeException(nameof(logSnr), logSnr, $"noise level below sigmaMin = {SigmaMin}: no time of {Name} has it");
+        return Math.Max(0.0, t);
+    }
+}
+
+/// <summary>
 /// The EDM process of Karras et al. (2022): alpha = 1, sigma = t, so g^2 = 2t (F6 EDM); t runs up to
 /// sigmaMax (80 in EDM), and t is the noise level itself.
 /// </summary>

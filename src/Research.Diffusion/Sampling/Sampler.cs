@@ -7,52 +7,81 @@ namespace Research.Diffusion;
 /// What a sampler promises, as data that tests read and assert (torchsde's strong_order / weak_order).
 /// <see cref="Order"/>: global order p of the deterministic method in the step size (error ~ NFE^-p at a fixed
 /// final time), null for stochastic ones. <see cref="StrongOrder"/>, <see cref="WeakOrder"/>: the orders of an
-/// SDE discretisation, null where the method is not one.
+/// SDE discretisation, null where the method is not one. <see cref="Adaptive"/>: the method picks its own steps, so
+/// its error follows its tolerance, not a grid. <see cref="InjectsNoise"/>: stochastic without a claimed order
+/// (EDM's churn, whose noise per step depends on the number of steps).
 /// </summary>
-public sealed record SamplerProperties(int? Order = null, double? StrongOrder = null, double? WeakOrder = null)
+public sealed record SamplerProperties(int? Order = null, double? StrongOrder = null, double? WeakOrder = null, bool Adaptive = false, bool InjectsNoise = false)
 {
-    public bool Stochastic => StrongOrder is not null || WeakOrder is not null;
+    public bool Stochastic => InjectsNoise || StrongOrder is not null || WeakOrder is not null;
 }
 
 /// <summary>A sample and the number of denoiser evaluations (NFE) it cost.</summary>
 public readonly record struct SampleResult(Tensor X, int Nfe);
 
 /// <summary>
-/// A sampler is a pure function of (model, process, grid, x at the grid's first time, generator): it keeps no
-/// state between calls, so the same inputs and seed give the same output (k-diffusion's design). The model is
-/// read as a model of <paramref name="process"/> (<see cref="Denoiser.Under"/>) whatever process it was trained on.
-/// The returned tensor belongs to the caller; x is not modified.
+/// One finished step of a sampler, as a callback sees it: the state <see cref="X"/> at <see cref="Time"/> after step
+/// <see cref="Index"/>, and <see cref="Denoised"/>, the model's estimate of x_0 at the step's first evaluation (null
+/// where the step made none, or where the model's prediction does not determine x_0 there). Both tensors are the
+/// sampler's own and are freed after the callback returns: clone what you keep (the callback runs outside the
+/// sampler's dispose scopes, so its clones belong to the caller).
 /// </summary>
-public delegate SampleResult SampleFunction(Denoiser model, NoiseProcess process, double[] times, Tensor x, Generator? generator);
+public readonly record struct SamplerStep(int Index, double Time, Tensor X, Tensor? Denoised);
+
+/// <summary>
+/// A sampler body: from x at times[0] along the decreasing grid <paramref name="times"/>, using only
+/// <paramref name="context"/> for the model, the process and noise. It keeps no state between calls (k-diffusion's
+/// design), so the same inputs and seed give the same output; it returns a new tensor and leaves x unchanged.
+/// </summary>
+public delegate Tensor SampleFunction(SamplerContext context, double[] times, Tensor x);
 
 /// <summary>A named sampler with its declared properties.</summary>
 public sealed record Sampler(string Name, SamplerProperties Properties, SampleFunction Function)
 {
-    public SampleResult Sample(Denoiser model, NoiseProcess process, double[] times, Tensor x, Generator? generator = null)
+    /// <summary>
+    /// Runs the sampler. The model is read as a model of <paramref name="process"/> (<see cref="Denoiser.Under"/>)
+    /// whatever process it was trained on; <paramref name="callback"/>, if given, sees every step.
+    /// </summary>
+    public SampleResult Sample(Denoiser model, NoiseProcess process, double[] times, Tensor x, Generator? generator = null,
+        Action<SamplerStep>? callback = null)
     {
         if (times.Length == 0) throw new ArgumentException("a grid needs at least one time (one time: no steps, except Langevin's one level)");
         for (var i = 1; i < times.Length; i++)
             if (!(times[i] < times[i - 1])) throw new ArgumentException($"times must decrease: t[{i - 1}] = {times[i - 1]}, t[{i}] = {times[i]}");
         using var noGrad = no_grad();
-        return Function(model.Under(process), process, times, x, generator);
+        var context = new SamplerContext(model.Under(process), process, generator, callback);
+        return new(Function(context, times, x), context.Nfe);
     }
 
     public override string ToString() => Name;
 }
 
 /// <summary>
-/// The per-call machinery every sampler shares: the model with an evaluation counter, (alpha, sigma) of the
-/// process, and a step loop that runs each step in its own dispose scope so memory stays flat.
+/// The per-call machinery every sampler shares, public so that samplers can be written outside this assembly: the
+/// model with an evaluation counter, (alpha, sigma) of the process and their derived quantities, seeded noise, and
+/// a step loop that runs each step in its own dispose scope (flat memory) and reports it to the callback.
 /// </summary>
-internal sealed class SamplerContext(Denoiser model, NoiseProcess process, Generator? generator)
+public sealed class SamplerContext(Denoiser model, NoiseProcess process, Generator? generator = null, Action<SamplerStep>? callback = null)
 {
+    Tensor? firstDenoised;
+    bool evaluatedThisStep = true; // only the step loop watches for a step's first evaluation
+
+    /// <summary>Model evaluations so far.</summary>
     public int Nfe { get; private set; }
     public NoiseProcess Process { get; } = process;
 
+    /// <summary>The model's prediction of kind <paramref name="prediction"/> at (x, t); counts one evaluation.</summary>
     public Tensor Predict(Prediction prediction, Tensor x, double t)
     {
         Nfe++;
-        return model.Predict(prediction, x, t);
+        var value = model.Predict(prediction, x, t);
+        if (callback is not null && !evaluatedThisStep)
+        {
+            evaluatedThisStep = true;
+            var map = Parameterization.TryMap(Process.At(t), prediction, Prediction.X0);
+            firstDenoised = map is { } m ? m.Apply(x, value) : null;
+        }
+        return value;
     }
 
     /// <summary>eps-hat(x, t) = E[eps | x_t = x].</summary>
@@ -61,32 +90,49 @@ internal sealed class SamplerContext(Denoiser model, NoiseProcess process, Gener
     /// <summary>D(x, t) = E[x_0 | x_t = x], the denoiser of EDM.</summary>
     public Tensor Denoised(Tensor x, double t) => Predict(Prediction.X0, x, t);
 
+    /// <summary>dx^/dvarsigma = eps-hat(alpha x^, t) in the VE normal form x^ = x / alpha (PROC-08).</summary>
+    public Tensor EpsHat(Tensor hat, double t) => Eps(hat * Alpha(t), t);
+
+    /// <summary>Standard normal noise shaped like <paramref name="like"/>, from the call's generator.</summary>
     public Tensor Noise(Tensor like) => randn(like.shape, like.dtype, like.device, generator);
 
     public double Alpha(double t) => Process.Alpha(t);
     public double Sigma(double t) => Process.Sigma(t);
     public double Varsigma(double t) => Process.Varsigma(t);
+    public double TimeAtVarsigma(double varsigma) => Process.TimeAtVarsigma(varsigma);
 
     /// <summary>lambda of DPM-Solver, log(alpha / sigma): half of <see cref="NoiseProcess.LogSnr"/>.</summary>
     public double HalfLogSnr(double t) => 0.5 * Process.LogSnr(t);
     public double TimeAtHalfLogSnr(double lambda) => Process.TimeAtLogSnr(2.0 * lambda);
 
+    /// <summary>One step per interval of the grid: step(i, x) maps x at times[i] to x at times[i + 1].</summary>
+    public Tensor Loop(Tensor x0, double[] times, Func<int, Tensor, Tensor> step) => Loop(x0, times.Length - 1, step, i => times[i + 1]);
+
     /// <summary>
     /// Runs step(i, x) for i = 0..count-1, each in its own dispose scope; intermediate states are freed as soon
-    /// as the next exists, the input is never freed, and the result is always a new tensor.
+    /// as the next exists, the input is never freed, and the result is always a new tensor. After each step the
+    /// callback sees the new state at time timeAfter(i).
     /// </summary>
-    public Tensor Loop(Tensor x0, int count, Func<int, Tensor, Tensor> step)
+    public Tensor Loop(Tensor x0, int count, Func<int, Tensor, Tensor> step, Func<int, double> timeAfter)
     {
         var x = x0;
         for (var i = 0; i < count; i++)
         {
             Tensor next;
-            using (var scope = NewDisposeScope()) next = step(i, x).MoveToOuterScope();
+            Tensor? denoised;
+            using (var scope = NewDisposeScope())
+            {
+                (evaluatedThisStep, firstDenoised) = (false, null);
+                next = step(i, x).MoveToOuterScope();
+                denoised = firstDenoised?.MoveToOuterScope();
+                (evaluatedThisStep, firstDenoised) = (true, null);
+            }
+            // outside the step's scope: what the callback makes belongs to the caller
+            if (callback is not null) callback(new SamplerStep(i, timeAfter(i), next, denoised));
+            denoised?.Dispose();
             if (!ReferenceEquals(x, x0)) x.Dispose();
             x = next;
         }
         return ReferenceEquals(x, x0) ? x0.clone() : x;
     }
-
-    public SampleResult Result(Tensor x) => new(x, Nfe);
 }

@@ -39,6 +39,24 @@ public static class TimestepSpacing
         return Enumerable.Range(0, samplingSteps).Select(i => (int)Math.Round(trainSteps + i * step, MidpointRounding.ToEven) - 1).ToArray();
     }
 
+    /// <summary>
+    /// The timestep that follows <paramref name="timestep"/> in a sampling run on a custom list (diffusers'
+    /// previous_timestep with custom timesteps): the next entry of the descending list, or -1 after its last entry.
+    /// </summary>
+    public static int Previous(IReadOnlyList<int> timesteps, int timestep)
+    {
+        for (var i = 0; i < timesteps.Count; i++)
+            if (timesteps[i] == timestep) return i + 1 < timesteps.Count ? timesteps[i + 1] : -1;
+        throw new ArgumentException($"timestep {timestep} is not in the list", nameof(timestep));
+    }
+
+    /// <summary>The timestep that follows in a run of N steps over T without a list: timestep - T div N (diffusers' default).</summary>
+    public static int Previous(int trainSteps, int samplingSteps, int timestep)
+    {
+        CheckCounts(trainSteps, samplingSteps);
+        return timestep - trainSteps / samplingSteps;
+    }
+
     static void CheckCounts(int trainSteps, int samplingSteps)
     {
         if (trainSteps < 1) throw new ArgumentOutOfRangeException(nameof(trainSteps), trainSteps, "T must be at least 1");

@@ -10,7 +10,8 @@ namespace Research.Models;
 /// metrics.csv (none when null). A part's learning rate follows <see cref="LearningRate"/> at every step.
 /// <see cref="AfterBackward"/> runs on a part's gradients before clipping (where data-parallel training
 /// averages them across ranks); <see cref="Writes"/> false makes a run read its checkpoint but write nothing
-/// (every rank but 0).</summary>
+/// (every rank but 0). <see cref="RngStream"/> r &gt; 0 reseeds the generator from (Seed, r, step) when a run
+/// starts, so that the data-parallel ranks draw independent noise (see <see cref="DataParallel"/>).</summary>
 public sealed record TrainerOptions(
     long Steps,
     ulong Seed,
@@ -22,7 +23,8 @@ public sealed record TrainerOptions(
     bool Progress = true,
     bool Resume = true,
     Action<TrainedPart>? AfterBackward = null,
-    bool Writes = true);
+    bool Writes = true,
+    int RngStream = 0);
 
 /// <summary>Training stopped because a loss was NaN or infinite; the last checkpoint on disk is the last good one.</summary>
 public sealed class TrainingDivergedException(long step, string loss, double value)
@@ -131,6 +133,12 @@ public sealed class Trainer : IDisposable
     public TrainingOutcome Run()
     {
         if (Options.Resume && CheckpointPath is not null && File.Exists(CheckpointPath)) LoadCheckpoint(CheckpointPath);
+        if (Options.RngStream > 0)
+        {
+            using var stream = new Generator(Options.Seed * 0x9E3779B97F4A7C15UL + (ulong)Options.RngStream * 0xBF58476D1CE4E5B9UL + (ulong)Step);
+            using var state = stream.get_state();
+            Generator.set_state(state);
+        }
         if (Options.Directory is not null && Options.Writes) System.IO.Directory.CreateDirectory(Options.Directory);
         using var metrics = MetricsPath is null || !Options.Writes ? null : new MetricsWriter(MetricsPath, append: Step > 0);
         var context = new StepContext(this);

@@ -69,7 +69,7 @@ public static partial class torch
             }
             else if (init_method.StartsWith("file://"))
             {
-                host = "127.0.0.1";
+                host = "";  // no master: Gloo binds to this host name's address (shared file systems span machines)
                 store = new FileStore(init_method["file://".Length..], world_size);
             }
             else throw new ArgumentException($"init_method '{init_method}': expected env://, tcp://host:port or file:///path");
@@ -170,7 +170,8 @@ public static partial class torch
             : Store(Native.CheckDistributed(Native.rt_dist_file_store(path, world_size)));
 
         /// <summary>A Gloo process group: this process is rank <see cref="rank"/> of <see cref="world_size"/>.
-        /// Owns its store.</summary>
+        /// Owns its store. Gloo binds to loopback when <c>master_host</c> is a loopback address (all ranks on
+        /// this machine), to the interface in GLOO_SOCKET_IFNAME if set, else to this host name's address.</summary>
         public sealed unsafe class ProcessGroup : IDisposable
         {
             private IntPtr handle;

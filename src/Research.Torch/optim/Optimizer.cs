@@ -133,7 +133,7 @@ public static partial class torch
                     throw new ArgumentException($"state does not match {GetType().Name} over {parameters.Length} parameters (nothing was loaded): {string.Join("; ", problems)}");
             }
 
-            /// <summary>Replaces the state with copies of <paramref name="saved"/>, all or nothing: it is
+            /// <summary>Replaces the state with copies of <paramref name="saved"/> on each parameter's device, all or nothing: it is
             /// validated first (<see cref="validate_state_dict"/>), so a bad entry leaves the state as it was.</summary>
             public void load_state_dict(IReadOnlyDictionary<string, Tensor> saved)
             {
@@ -141,8 +141,13 @@ public static partial class torch
                 var copies = new Dictionary<string, Tensor>();
                 try
                 {
+                    // The state lives with its parameter (a CPU checkpoint resumes on CUDA and vice versa).
                     foreach (var (k, v) in saved)
-                        if (k != "step") copies[k] = v.clone().DetachFromDisposeScope();
+                    {
+                        if (k == "step") continue;
+                        var device = parameters[int.Parse(k.AsSpan(0, k.IndexOf('.')))].device;
+                        copies[k] = (v.device == device ? v.clone() : v.to(device)).DetachFromDisposeScope();
+                    }
                 }
                 catch
                 {

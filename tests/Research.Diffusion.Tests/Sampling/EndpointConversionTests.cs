@@ -71,6 +71,10 @@ public class EndpointConversionTests
             foreach (var target in Targets)
             {
                 using var scope = NewDisposeScope();
+                // VP-cosine's alpha(1) is 6e-17 in float64, so its varsigma(1) = 1.6e16 is finite, and a process of alpha = 1
+                // (VE, EDM) matches it at sigma = 1.6e16, where the velocity sigma' (x - x_0) / sigma carries x_0 only at relative
+                // size 1e-16: ill-conditioned, not singular, so only the x_0 model is checked there.
+                if (model == underVelocity && b is VpCosine && a.Alpha(a.TMax) == 1.0) continue;
                 if (!matchable)
                 {
                     var error = Assert.Throws<ArgumentException>(() => model.Predict(target, x, end));

@@ -13,28 +13,31 @@ public class SamplerTests(ITestOutputHelper output)
 
     /// <summary>
     /// [R], as a fitted slope: with the exact G1 score under VP-cosine, from t = 0.95 to 0.05 on a grid uniform in
-    /// lambda, the PF-ODE error at the final time (exact end points by quantile transport, SDE-08) against NFE over four
-    /// halvings has log-log slope -p. Step counts sit in each method's asymptotic range (first order from 64 steps,
-    /// second from 32, third and fourth from 16). Tolerance: |fitted - declared| &lt;= 0.15, the [R] policy's ±10% on
-    /// the error ratio 2^p (log2 1.1 = 0.14) rounded up.
+    /// lambda, the PF-ODE error at the
+    /// final time (exact end points by quantile transport, SDE-08) against NFE over four halvings has log-log slope
+    /// -p. Step counts sit in each method's asymptotic range. Tolerance: |fitted - declared| &lt;= 0.15, the [R]
+    /// policy's ±10% on the error ratio 2^p (log2 1.1 = 0.14) rounded up. Every sampler of <see cref="Samplers.All"/>
+    /// with a fixed-grid order is here, so a new one cannot go unmeasured.
     /// </summary>
-    public static TheoryData<string> DeterministicSamplers => new(DeterministicByName.Keys);
+    public static TheoryData<string> DeterministicSamplers => new(FixedGridSamplers.Select(s => s.Name));
 
-    static readonly Dictionary<string, Sampler> DeterministicByName = new[]
+    internal static IEnumerable<Sampler> FixedGridSamplers => Samplers.All.Where(s => s.Properties.Order is not null && !s.Properties.Adaptive);
+
+    static double[] OrderStudyGrid(int n) => TimeGrid.UniformLogSnr(VpCos, n, 0.95, 0.05);
+
+    static int[] OrderStudySteps(int order) => order switch
     {
-        Samplers.Euler, Samplers.Ddim(), Samplers.Heun, Samplers.Rk4, Samplers.DpmSolver(1), Samplers.DpmSolver(2),
-        Samplers.DpmSolver(3), Samplers.DpmSolverPlusPlus2M, Samplers.EdmStochastic(churn: 0.0),
-    }.ToDictionary(s => s.Name);
+        1 => [64, 128, 256, 512], 2 or 3 => [32, 64, 128, 256], _ => [128, 256, 512, 1024],
+    };
 
     [Theory, MemberData(nameof(DeterministicSamplers))]
     public void DDIM01_empirical_order_matches_declared_order(string name)
     {
-        var sampler = DeterministicByName[name];
+        var sampler = Samplers.All.Single(s => s.Name == name);
         var declared = sampler.Properties.Order!.Value;
-        int[] steps = declared switch { 1 => [64, 128, 256, 512], 2 => [32, 64, 128, 256], _ => [16, 32, 64, 128] };
-        var points = Convergence.ErrorVersusNfe(sampler, G1, VpCos, steps, n => TimeGrid.UniformLogSnr(VpCos, n, 0.95, 0.05));
+        var points = Convergence.ErrorVersusNfe(sampler, G1, VpCos, OrderStudySteps(declared), OrderStudyGrid);
         var fitted = Convergence.FitOrder(points);
-        output.WriteLine($"{name}: declared {declared}, fitted {fitted:F3}");
+        output.WriteLine($"{name}: declared {declared}, fitted {fitted:F3}; " + string.Join(", ", points.Select(p => $"NFE {p.Nfe}: {p.Error:E2}")));
         Assert.True(Math.Abs(fitted - declared) <= 0.15,
             $"{name}: declared order {declared}, fitted {fitted:F3}; " + string.Join(", ", points.Select(p => $"NFE {p.Nfe}: {p.Error:E2}")));
     }
@@ -53,19 +56,6 @@ public class SamplerTests(ITestOutputHelper output)
         var fitted = Convergence.FitOrder(points);
         output.WriteLine($"{sampler.Name} (2-D): fitted {fitted:F3}");
         Assert.True(Math.Abs(fitted - sampler.Properties.Order!.Value) <= 0.15, $"{sampler.Name}: fitted {fitted:F3}; " + string.Join(", ", points.Select(p => $"NFE {p.Nfe}: {p.Error:E2}")));
-    }
-
-    // Adaptive Dormand–Prince: the global error tracks the tolerance (within a factor 20 of rtol = atol) and costs more
-    // evaluations as the tolerance tightens.
-    [Fact]
-    public void Dormand_Prince_error_follows_its_tolerance()
-    {
-        var errors = new[] { 1e-4, 1e-6, 1e-8 }.Select(tol =>
-            Convergence.ErrorVersusNfe(Samplers.DormandPrince(tol, tol), G1, VpCos, [1], n => [0.95, 0.05]).Single()).ToArray();
-        output.WriteLine(string.Join(", ", errors.Select(e => $"NFE {e.Nfe}: {e.Error:E2}")));
-        for (var i = 0; i < errors.Length; i++)
-            Assert.True(errors[i].Error <= 20 * Math.Pow(10, -4 - 2 * i), $"tol 1e{-4 - 2 * i}: error {errors[i].Error:E2}");
-        Assert.True(errors[0].Nfe < errors[1].Nfe && errors[1].Nfe < errors[2].Nfe, string.Join(", ", errors.Select(e => e.Nfe)));
     }
 
     // ConvergenceStudy.FewestSteps: the step count it returns meets the target and one step fewer misses it (G1, exact
@@ -258,7 +248,9 @@ public class SamplerStatelessnessTests
             [Samplers.Euler.Name] = 10, [Samplers.Heun.Name] = 19, [Samplers.Rk4.Name] = 37, [Samplers.Ddim().Name] = 10,
             [Samplers.DdpmAncestral.Name] = 10, [Samplers.DpmSolver(2).Name] = 19, [Samplers.DpmSolver(3).Name] = 28,
             [Samplers.DpmSolverPlusPlus2M.Name] = 10, [Samplers.ReverseSde().Name] = 10, [Samplers.PredictorCorrector().Name] = 19,
-            [Samplers.AnnealedLangevin().Name] = 1000, [Samplers.EdmStochastic().Name] = 19,
+            [Samplers.AnnealedLangevin().Name] = 1000, [Samplers.EdmStochastic().Name] = 19, [Samplers.Dpm2.Name] = 19,
+            [Samplers.DpmSolverPlusPlus3M.Name] = 11, [Samplers.UniPc().Name] = 10, [Samplers.Lms().Name] = 16, [Samplers.Ipndm.Name] = 19,
+            [Samplers.Deis().Name] = 11, [Samplers.DpmSolverPlusPlus2SAncestral().Name] = 19,
         };
         using var x = Prior(16, 2, 4);
         var before = Values(x);
@@ -275,7 +267,7 @@ public class SamplerStatelessnessTests
             var c = sampler.Sample(model, process, grid, x, g3);
             Assert.True(a.X.allclose(b.X, rtol: 0, atol: 0), $"{sampler.Name}: same seed, different output");
             Assert.Equal(sampler.Properties.Stochastic, !a.X.allclose(c.X, rtol: 0, atol: 0));
-            if (expectedNfe.TryGetValue(sampler.Name, out var nfe)) Assert.Equal(nfe, a.Nfe);
+            if (expectedNfe.TryGetValue(sampler.Name, out var nfe)) Assert.True(nfe == a.Nfe, $"{sampler.Name}: NFE {a.Nfe}, expected {nfe}");
             Assert.Equal(a.Nfe, b.Nfe);
             foreach (var r in new[] { a, b, c }) r.X.Dispose();
             Assert.True(SettledLiveCount() == live, $"{sampler.Name}: {Tensor.LiveCount - live} tensors left alive");
