@@ -135,6 +135,8 @@ let main argv =
                 with ex ->
                     failures.Add "rendering"
                     AnsiConsole.MarkupLine($"[red]rendering failed[/]: {Markup.Escape ex.Message}")
+            let index = ResultsIndex.write options.ResultsRoot Registry.all
+            AnsiConsole.MarkupLine($"[bold]index:[/] {Markup.Escape index}")
             let failed = failures |> Seq.filter (fun f -> f <> "rendering") |> Seq.length
             AnsiConsole.MarkupLine($"[bold]{selected.Length - failed}/{selected.Length} experiments ran in {total.Elapsed.TotalSeconds:F1} s[/]")
             if failures.Count > 0 then

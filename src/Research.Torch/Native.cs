@@ -61,14 +61,45 @@ internal static unsafe partial class Native
     {
         if (name != Lib) return IntPtr.Zero;
         var explicitPath = Environment.GetEnvironmentVariable("RESEARCH_TORCH_NATIVE");
-        if (!string.IsNullOrEmpty(explicitPath)) return NativeLibrary.Load(explicitPath);
-        foreach (var dir in new[] { Path.GetDirectoryName(assembly.Location), AppContext.BaseDirectory })
+        if (!string.IsNullOrEmpty(explicitPath))
         {
-            if (string.IsNullOrEmpty(dir)) continue;
-            var candidate = Path.Combine(dir, "libresearch_torch.so");
-            if (File.Exists(candidate)) return NativeLibrary.Load(candidate);
+            if (!File.Exists(explicitPath))
+                throw new DllNotFoundException($"RESEARCH_TORCH_NATIVE={explicitPath}: no such file. {HowToGetTheShim}");
+            return Load(explicitPath);
         }
-        return IntPtr.Zero;  // fall back to the default probing (LD_LIBRARY_PATH, ...)
+        var here = Path.GetDirectoryName(assembly.Location);
+        // Next to the assembly (a build of this repository), or in the NuGet package the assembly came
+        // from (lib/net10.0/ -> runtimes/linux-x64/native/, as when F# Interactive loads it from the cache).
+        foreach (var candidate in new[]
+        {
+            Path.Combine(here ?? "", "libresearch_torch.so"),
+            Path.Combine(AppContext.BaseDirectory, "libresearch_torch.so"),
+            Path.Combine(here ?? "", "..", "..", "runtimes", "linux-x64", "native", "libresearch_torch.so"),
+        })
+            if (!string.IsNullOrEmpty(here) && File.Exists(candidate)) return Load(candidate);
+        // The default probing: a NuGet package's runtimes/linux-x64/native (through the app's deps.json),
+        // LD_LIBRARY_PATH, the system's library folders.
+        if (NativeLibrary.TryLoad(name, assembly, path, out var handle)) return handle;
+        throw new DllNotFoundException(
+            $"libresearch_torch.so (the native part of Research.Torch) was found neither next to {Path.GetFileName(assembly.Location)} " +
+            $"({Path.GetDirectoryName(assembly.Location)}) nor on the library path. {HowToGetTheShim}");
+    }
+
+    private const string HowToGetTheShim =
+        "Build it with `dotnet build` in the repository (./run.sh setup installs libtorch, cmake and g++ first; it lands in " +
+        "build/native/ and is copied next to the assemblies), reference the Research.Torch package (it carries it under " +
+        "runtimes/linux-x64/native), or set RESEARCH_TORCH_NATIVE=/path/to/libresearch_torch.so.";
+
+    private static IntPtr Load(string file)
+    {
+        try { return NativeLibrary.Load(file); }
+        catch (DllNotFoundException e)
+        {
+            // Usually libtorch itself is missing: the shim links against it.
+            throw new DllNotFoundException(
+                $"{file} could not be loaded ({e.Message}). It needs libtorch's shared libraries: install Debian's libtorch-dev " +
+                "(./run.sh setup) or put the libtorch the shim was built against on LD_LIBRARY_PATH.", e);
+        }
     }
 
     private static int[] LookUpOps()

@@ -91,3 +91,35 @@ public class ErrorTests
         Assert.Equal(4.0, (torch.ones([2]) * 2.0).sum().ToDouble());
     }
 }
+
+public class NativeLibraryTests
+{
+    private static (int code, string stdout, string stderr) RunFresh(string nativePath)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo(Environment.ProcessPath ?? "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.ArgumentList.Add(typeof(Program).Assembly.Location);
+        start.ArgumentList.Add("ones");
+        start.Environment["RESEARCH_TORCH_NATIVE"] = nativePath;
+        using var p = System.Diagnostics.Process.Start(start)!;
+        var err = p.StandardError.ReadToEndAsync();
+        var output = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, output, err.Result);
+    }
+
+    [Fact]
+    public void A_missing_native_library_says_how_to_build_it_or_where_to_point()
+    {
+        var (code, _, stderr) = RunFresh("/nonexistent/libresearch_torch.so");
+        Assert.Equal(1, code);
+        Assert.Contains("RESEARCH_TORCH_NATIVE=/nonexistent/libresearch_torch.so: no such file", stderr);
+        Assert.Contains("dotnet build", stderr);
+        var (okCode, stdout, _) = RunFresh(Path.Combine(AppContext.BaseDirectory, "libresearch_torch.so"));
+        Assert.Equal(0, okCode);
+        Assert.Equal("2", stdout.Trim());
+    }
+}

@@ -5,7 +5,8 @@ namespace Research.Torch.Tests;
 
 /// <summary>The test assembly run as a program, so a test can measure a loop in a fresh process (resident
 /// memory is a whole-process reading): <c>dotnet Research.Torch.Tests.dll mlp-rss scoped|unscoped STEPS</c>
-/// trains a small MLP and prints "step rss_bytes" every tenth of the run.</summary>
+/// trains a small MLP and prints "step rss_bytes" every tenth of the run; <c>ones</c> prints the sum of
+/// torch.ones(2), or the error that loading the native library gave.</summary>
 public static class Program
 {
     public static int Main(string[] args)
@@ -15,7 +16,13 @@ public static class Program
             MlpLoop(mode == "scoped", int.Parse(steps), (step, rss) => Console.WriteLine($"{step} {rss}"));
             return 0;
         }
-        Console.Error.WriteLine("usage: mlp-rss scoped|unscoped STEPS");
+        if (args is ["ones"])
+        {
+            try { Console.WriteLine(ones([2]).sum().ToDouble()); }
+            catch (TypeInitializationException e) { Console.Error.WriteLine(e.InnerException?.Message); return 1; }
+            return 0;
+        }
+        Console.Error.WriteLine("usage: mlp-rss scoped|unscoped STEPS | ones");
         return 2;
     }
 
