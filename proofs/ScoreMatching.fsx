@@ -1,6 +1,6 @@
 // dotnet fsi proofs/ScoreMatching.fsx   (after `dotnet build proofs`)
 #load "Load.fsx"
-#r "bin/Debug/net10.0/Research.Torch.dll"
+#r "bin/Release/net10.0/Research.Torch.dll"
 #load "Processes.fs" "Score.fs" "ScoreMatching.fs"
 open Research.Proofs
 exit (Report.run ScoreMatching.claims ScoreMatching.controls [])
