@@ -20,14 +20,13 @@ let run (ctx: Context) =
     let rows =
         [ for name in processes do
               ctx.Log(sprintf "training %s" name)
-              let model, seconds, dir = sharedModel ctx name size
+              let model, seconds, _ = sharedModel ctx name size
               use model = model
               use labels = balancedLabels n
               use g = new Generator(uint64 ctx.Seed + 13UL)
               let struct (x, nfe) = model.Sample(Samplers.DpmSolverPlusPlus2M, model.Grid steps, int64 n, g, labels)
               use x = x
               let m = metrics r x labels
-              let _, losses, _ = FashionDiffusion.lossCurve dir
               ctx.Record("fd_" + name, m.Fd)
               name, nfe, seconds, m, string model.Objective ]
     ctx.WriteTextCsv(
