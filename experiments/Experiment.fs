@@ -171,7 +171,7 @@ type Context(name: string, options: RunOptions) =
 /// One figure or table: a name for the command line, what it reproduces, and how.
 type Experiment =
     { Name: string
-      /// Catalogue ids it reproduces (derivations.md section 14 and the claims behind it).
+      /// Catalogue ids it reproduces (figure ids and the claims of docs/claims.md behind them).
       Ids: string list
       Title: string
       /// Part of `all` (everything is, unless a run is too long for the default set).

@@ -1,7 +1,7 @@
 /// results/index.html: one self-contained page over every experiment that has a folder in the results
 /// root: its title and catalogue ids, its figures (PNG or SVG inlined as data URIs, so the page needs
 /// nothing beside it; links to the interactive HTML), its key numbers from summary.json next to the values
-/// the catalogue (derivations.md section 14, "Must show") gives for them, and links to its CSV files.
+/// the source documents' figure catalogue gives for them (kept in this file), and links to its CSV files.
 module Research.Experiments.ResultsIndex
 
 open System

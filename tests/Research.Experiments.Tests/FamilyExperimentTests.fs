@@ -1,5 +1,5 @@
 /// The VAE, GAN, RealNVP and EBM experiments at test size, each checked against what its figure must show
-/// (derivations.md section 14: FIG-04, FIG-10's optional part, FIG-11, FIG-15).
+/// (the figures FIG-04, FIG-10's optional part, FIG-11 and FIG-15).
 module Research.Experiments.Tests.FamilyExperimentTests
 
 open Xunit
