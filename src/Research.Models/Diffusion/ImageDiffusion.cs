@@ -93,10 +93,10 @@ public sealed class ImageDiffusion : IDisposable
     /// evaluations per sample.
     /// </summary>
     public (Tensor samples, int nfe) Sample(Sampler sampler, double[] times, long n, Generator generator, Tensor? labels = null,
-        double guidance = 0.0, bool ema = true, int batch = 250, bool clipDenoised = true)
+        double guidance = 0.0, bool ema = true, int batch = 250, bool clipDenoised = true, int imageSize = 28)
     {
         var model = Denoiser(ema);
-        var shape = new long[] { 0, Options.Network.ImageChannels, 28, 28 };
+        var shape = new long[] { 0, Options.Network.ImageChannels, imageSize, imageSize };
         var parts = new List<Tensor>();
         int nfe = 0;
         for (long i = 0; i < n; i += batch)
