@@ -207,29 +207,53 @@ public sealed class UNet : nn.Module<(Tensor x, Tensor t, Tensor? labels), Tenso
             throw new ArgumentException($"UNet expects images [B, {Config.ImageChannels}, H, W], got [{string.Join(", ", x.shape)}]");
         if (t.dim != 1 || t.size(0) != x.size(0))
             throw new ArgumentException($"UNet expects one time per image, shape [{x.size(0)}], got [{string.Join(", ", t.shape)}]");
-        var emb = temb2.forward(F.silu(temb1.forward(TimeFeatures(t.to(freqs.dtype)))));
-        if (class_emb is not null)
-        {
-            using var nullLabels = labels is null ? full([x.size(0)], Config.Classes, ScalarType.Int64, x.device) : null;
-            emb = emb + class_emb.forward(labels ?? nullLabels!);
-        }
-        else if (labels is not null) throw new ArgumentException("this U-Net has no class embedding (Classes = 0) but labels were given");
+        // Each intermediate is disposed as soon as the next one exists, so that without autograd (sampling) only
+        // the skips and the current activation are alive, as in PyTorch where a tensor dies with its last
+        // reference; under autograd the graph keeps what backward needs, so disposing the handles costs nothing.
+        if (class_emb is null && labels is not null)
+            throw new ArgumentException("this U-Net has no class embedding (Classes = 0) but labels were given");
+        using var features = TimeFeatures(t.to(freqs.dtype));
+        using var hidden = F.silu(temb1.forward(features));
+        using var timeEmb = temb2.forward(hidden);
+        using var classEmb = class_emb is null ? null : ClassEmbedding(labels, x);
+        using var sum = classEmb is null ? null : timeEmb + classEmb;
+        var emb = sum ?? timeEmb;
 
         var h = stem.forward(x);
         var skips = new Tensor[down.Length];
         for (int l = 0; l < down.Length; l++)
         {
-            foreach (var block in down[l]) h = block.forward((h, emb));
+            foreach (var block in down[l]) h = Next(h, block.forward((h, emb)));
             skips[l] = h;
             h = downsample[l].forward(h);
         }
-        h = m2.forward((attn.forward(m1.forward((h, emb))), emb));
+        h = Next(h, m1.forward((h, emb)));
+        h = Next(h, attn.forward(h));
+        h = Next(h, m2.forward((h, emb)));
         for (int l = down.Length - 1; l >= 0; l--)
         {
-            h = upsample[l].forward(F.upsample_nearest(h, 2));
-            h = cat([h, skips[l]], 1);
-            foreach (var block in up[l]) h = block.forward((h, emb));
+            using (var wide = F.upsample_nearest(h, 2)) h = Next(h, upsample[l].forward(wide));
+            h = Next(h, cat([h, skips[l]], 1));
+            skips[l].Dispose();
+            foreach (var block in up[l]) h = Next(h, block.forward((h, emb)));
         }
-        return conv_out.forward(F.silu(gn_out.forward(h)));
+        using (h)
+        using (var normed = gn_out.forward(h))
+        using (var activated = F.silu(normed))
+            return conv_out.forward(activated);
+    }
+
+    /// <summary>The class embedding of labels [B] (the null class where labels is null), [B, embedding width].</summary>
+    private Tensor ClassEmbedding(Tensor? labels, Tensor x)
+    {
+        using var nullLabels = labels is null ? full([x.size(0)], Config.Classes, ScalarType.Int64, x.device) : null;
+        return class_emb!.forward(labels ?? nullLabels!);
+    }
+
+    /// <summary>Disposes the previous activation and returns the next.</summary>
+    private static Tensor Next(Tensor previous, Tensor next)
+    {
+        previous.Dispose();
+        return next;
     }
 }
