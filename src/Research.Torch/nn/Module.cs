@@ -2,6 +2,7 @@ namespace Research.Torch;
 
 public static partial class torch
 {
+    /// <summary>Networks as torch.nn: modules, layers, functional ops, initialisers and utilities.</summary>
     public static partial class nn
     {
         /// <summary>
