@@ -25,7 +25,7 @@ public static partial class torch
             /// <summary>x·Φ(x), the exact erf form (torch.nn.functional.gelu).</summary>
             public static Tensor gelu(Tensor x) => Tensor.Op(OpId.gelu, x);
             /// <summary>
-            /// log(1 + e^(βx))/β, and x itself where βx &amp;gt; threshold (torch.nn.functional.softplus).
+            /// log(1 + e^(βx))/β, and x itself where βx &gt; threshold (torch.nn.functional.softplus).
             /// </summary>
             public static Tensor softplus(Tensor x, double beta = 1, double threshold = 20) => Tensor.Op(OpId.softplus, x, default, [beta, threshold]);
             /// <summary>1/(1 + e^−x) (torch.nn.functional.sigmoid).</summary>

@@ -161,25 +161,25 @@ public sealed partial class Tensor
     public Tensor eq(Tensor other) => Op(OpId.eq, this, other);
     /// <summary>Bool mask of this != other, broadcast (torch.ne).</summary>
     public Tensor ne(Tensor other) => Op(OpId.ne, this, other);
-    /// <summary>Bool mask of this &amp;lt; other, broadcast (torch.lt).</summary>
+    /// <summary>Bool mask of this &lt; other, broadcast (torch.lt).</summary>
     public Tensor lt(Tensor other) => Op(OpId.lt, this, other);
-    /// <summary>Bool mask of this &amp;lt;= other, broadcast (torch.le).</summary>
+    /// <summary>Bool mask of this &lt;= other, broadcast (torch.le).</summary>
     public Tensor le(Tensor other) => Op(OpId.le, this, other);
-    /// <summary>Bool mask of this &amp;gt; other, broadcast (torch.gt).</summary>
+    /// <summary>Bool mask of this &gt; other, broadcast (torch.gt).</summary>
     public Tensor gt(Tensor other) => Op(OpId.gt, this, other);
-    /// <summary>Bool mask of this &amp;gt;= other, broadcast (torch.ge).</summary>
+    /// <summary>Bool mask of this &gt;= other, broadcast (torch.ge).</summary>
     public Tensor ge(Tensor other) => Op(OpId.ge, this, other);
     /// <summary>Bool mask of this == a scalar (torch.eq).</summary>
     public Tensor eq(double other) => Op(OpId.eq_scalar, this, default, [other]);
     /// <summary>Bool mask of this != a scalar (torch.ne).</summary>
     public Tensor ne(double other) => Op(OpId.ne_scalar, this, default, [other]);
-    /// <summary>Bool mask of this &amp;lt; a scalar (torch.lt).</summary>
+    /// <summary>Bool mask of this &lt; a scalar (torch.lt).</summary>
     public Tensor lt(double other) => Op(OpId.lt_scalar, this, default, [other]);
-    /// <summary>Bool mask of this &amp;lt;= a scalar (torch.le).</summary>
+    /// <summary>Bool mask of this &lt;= a scalar (torch.le).</summary>
     public Tensor le(double other) => Op(OpId.le_scalar, this, default, [other]);
-    /// <summary>Bool mask of this &amp;gt; a scalar (torch.gt).</summary>
+    /// <summary>Bool mask of this &gt; a scalar (torch.gt).</summary>
     public Tensor gt(double other) => Op(OpId.gt_scalar, this, default, [other]);
-    /// <summary>Bool mask of this &amp;gt;= a scalar (torch.ge).</summary>
+    /// <summary>Bool mask of this &gt;= a scalar (torch.ge).</summary>
     public Tensor ge(double other) => Op(OpId.ge_scalar, this, default, [other]);
     /// <summary>Elementwise logical and, broadcast, as a bool tensor (torch.logical_and).</summary>
     public Tensor logical_and(Tensor other) => Op(OpId.logical_and, this, other);
@@ -237,29 +237,29 @@ public sealed partial class Tensor
     public static Tensor operator /(int a, Tensor b) => (double)a / b;
 
     // Comparisons give bool masks, as in PyTorch (== and != stay reference equality in .NET: use eq, ne).
-    /// <summary>Bool mask of a &amp;gt; b, broadcast.</summary>
+    /// <summary>Bool mask of a &gt; b, broadcast.</summary>
     public static Tensor operator >(Tensor a, Tensor b) => a.gt(b);
-    /// <summary>Bool mask of a &amp;lt; b, broadcast.</summary>
+    /// <summary>Bool mask of a &lt; b, broadcast.</summary>
     public static Tensor operator <(Tensor a, Tensor b) => a.lt(b);
-    /// <summary>Bool mask of a &amp;gt;= b, broadcast.</summary>
+    /// <summary>Bool mask of a &gt;= b, broadcast.</summary>
     public static Tensor operator >=(Tensor a, Tensor b) => a.ge(b);
-    /// <summary>Bool mask of a &amp;lt;= b, broadcast.</summary>
+    /// <summary>Bool mask of a &lt;= b, broadcast.</summary>
     public static Tensor operator <=(Tensor a, Tensor b) => a.le(b);
-    /// <summary>Bool mask of a &amp;gt; b for a scalar b.</summary>
+    /// <summary>Bool mask of a &gt; b for a scalar b.</summary>
     public static Tensor operator >(Tensor a, double b) => a.gt(b);
-    /// <summary>Bool mask of a &amp;lt; b for a scalar b.</summary>
+    /// <summary>Bool mask of a &lt; b for a scalar b.</summary>
     public static Tensor operator <(Tensor a, double b) => a.lt(b);
-    /// <summary>Bool mask of a &amp;gt;= b for a scalar b.</summary>
+    /// <summary>Bool mask of a &gt;= b for a scalar b.</summary>
     public static Tensor operator >=(Tensor a, double b) => a.ge(b);
-    /// <summary>Bool mask of a &amp;lt;= b for a scalar b.</summary>
+    /// <summary>Bool mask of a &lt;= b for a scalar b.</summary>
     public static Tensor operator <=(Tensor a, double b) => a.le(b);
-    /// <summary>Bool mask of a &amp;gt; b for a scalar a.</summary>
+    /// <summary>Bool mask of a &gt; b for a scalar a.</summary>
     public static Tensor operator >(double a, Tensor b) => b.lt(a);
-    /// <summary>Bool mask of a &amp;lt; b for a scalar a.</summary>
+    /// <summary>Bool mask of a &lt; b for a scalar a.</summary>
     public static Tensor operator <(double a, Tensor b) => b.gt(a);
-    /// <summary>Bool mask of a &amp;gt;= b for a scalar a.</summary>
+    /// <summary>Bool mask of a &gt;= b for a scalar a.</summary>
     public static Tensor operator >=(double a, Tensor b) => b.le(a);
-    /// <summary>Bool mask of a &amp;lt;= b for a scalar a.</summary>
+    /// <summary>Bool mask of a &lt;= b for a scalar a.</summary>
     public static Tensor operator <=(double a, Tensor b) => b.ge(a);
     /// <summary>Elementwise logical and, or and not of bool masks.</summary>
     public static Tensor operator &(Tensor a, Tensor b) => a.logical_and(b);
@@ -488,14 +488,14 @@ public sealed partial class Tensor
     public Tensor flip(params long[] dims) => Op(OpId.flip, this, dims);
     /// <summary>
     /// At most <paramref name="chunks"/> views of equal size (the last may be smaller) along <paramref name="dim"/>
-    /// (torch.chunk); throws ArgumentOutOfRangeException for chunks &amp;lt; 1.
+    /// (torch.chunk); throws ArgumentOutOfRangeException for chunks &lt; 1.
     /// </summary>
     public Tensor[] chunk(long chunks, long dim = 0) =>
         chunks >= 1 ? OpMany(OpId.chunk, [this], [chunks, dim], (int)Math.Max(1, Math.Min(chunks, size((int)dim))))
         : throw new ArgumentOutOfRangeException(nameof(chunks), chunks, "chunk needs a number of chunks >= 1");
     /// <summary>
     /// Views of <paramref name="splitSize"/> elements along <paramref name="dim"/> (the last may be smaller)
-    /// (torch.split); throws ArgumentOutOfRangeException for splitSize &amp;lt; 1.
+    /// (torch.split); throws ArgumentOutOfRangeException for splitSize &lt; 1.
     /// </summary>
     public Tensor[] split(long splitSize, long dim = 0) =>
         splitSize >= 1 ? OpMany(OpId.split, [this], [splitSize, dim], (int)((size((int)dim) + splitSize - 1) / splitSize) + 1)

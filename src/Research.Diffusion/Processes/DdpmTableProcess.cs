@@ -48,7 +48,7 @@ public sealed class DdpmTableProcess : VariancePreserving
     }
 
     /// <summary>
-    /// The inverse of the piecewise-linear B by bisection over the steps; 0 for B &amp;lt;= 0 and 1 beyond B(1).
+    /// The inverse of the piecewise-linear B by bisection over the steps; 0 for B &lt;= 0 and 1 beyond B(1).
     /// </summary>
     public override double TimeAtIntegratedBeta(double integratedBeta)
     {

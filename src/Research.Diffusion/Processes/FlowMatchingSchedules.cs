@@ -7,7 +7,7 @@ namespace Research.Diffusion;
 /// </summary>
 public sealed class PolynomialConvex : NoiseProcess
 {
-    /// <summary>alpha = (1 - t)^n; throws ArgumentOutOfRangeException unless n &amp;gt; 0.</summary>
+    /// <summary>alpha = (1 - t)^n; throws ArgumentOutOfRangeException unless n &gt; 0.</summary>
     public PolynomialConvex(double exponent)
     {
         if (!(exponent > 0.0)) throw new ArgumentOutOfRangeException(nameof(exponent), exponent, "the exponent n must be positive");

@@ -32,7 +32,7 @@ public abstract record TrainingTarget
     public static TrainingTarget Eps { get; } = new Parameterized(Prediction.Eps);
     /// <summary>x_0-prediction.</summary>
     public static TrainingTarget X0 { get; } = new Parameterized(Prediction.X0);
-    /// <summary>v-prediction (Salimans &amp;amp; Ho 2022).</summary>
+    /// <summary>v-prediction (Salimans &amp; Ho 2022).</summary>
     public static TrainingTarget V { get; } = new Parameterized(Prediction.V);
     /// <summary>Score-prediction (score matching).</summary>
     public static TrainingTarget Score { get; } = new Parameterized(Prediction.Score);

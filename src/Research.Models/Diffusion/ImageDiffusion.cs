@@ -56,7 +56,7 @@ public sealed class ImageDiffusion : IDisposable
     public optim.EMA Ema { get; }
     /// <summary>Network, optimizer and EMA as one checkpoint part.</summary>
     public TrainedPart Part { get; }
-    /// <summary>True when the network has a class embedding (<see cref="UNetConfig.Classes"/> &amp;gt; 0).</summary>
+    /// <summary>True when the network has a class embedding (<see cref="UNetConfig.Classes"/> &gt; 0).</summary>
     public bool Conditional => Options.Network.Classes > 0;
 
     /// <summary>Warm-up, then cosine decay to 10% over the run.</summary>

@@ -13,7 +13,7 @@ namespace Research.Models;
 /// </summary>
 public abstract class FlowLayer : nn.Module
 {
-    /// <summary>A layer on R^<paramref name="dim"/>; throws ArgumentException for dim &amp;lt; 1.</summary>
+    /// <summary>A layer on R^<paramref name="dim"/>; throws ArgumentException for dim &lt; 1.</summary>
     protected FlowLayer(int dim)
     {
         if (dim < 1) throw new ArgumentException($"a flow acts on R^D with D >= 1, got D = {dim}");

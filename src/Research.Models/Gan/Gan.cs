@@ -16,7 +16,7 @@ public sealed class Gan : IDisposable
 {
     /// <summary>
     /// A GAN of <paramref name="generator"/> (z [B, latent] → x) and <paramref name="discriminator"/> (x → logits [B]),
-    /// each with its own Adam (learning rate, β₁). Throws ArgumentException for latent &amp;lt; 1.
+    /// each with its own Adam (learning rate, β₁). Throws ArgumentException for latent &lt; 1.
     /// </summary>
     public Gan(nn.Module<Tensor, Tensor> generator, nn.Module<Tensor, Tensor> discriminator, int latent,
         double learningRate = 2e-4, double beta1 = 0.5)
