@@ -106,8 +106,8 @@ public static partial class torch
             }
 
             /// <summary>
-            /// Zeroes elements with probability <paramref name="p"/> and scales the rest by 1/(1 − p) when <paramref
-            /// name="training"/>; x unchanged otherwise (torch.nn.functional.dropout).
+            /// Zeroes elements with probability <paramref name="p"/> and scales the rest by 1/(1 − p) when
+            /// <paramref name="training"/>; x unchanged otherwise (torch.nn.functional.dropout).
             /// </summary>
             public static Tensor dropout(Tensor x, double p = 0.5, bool training = true) => Tensor.Op(OpId.dropout, x, [training ? 1 : 0], [p]);
 

@@ -122,8 +122,8 @@ public static partial class torch
     public static Tensor tensor(double[] values, ScalarType? dtype = null, Device? device = null) =>
         Convert(Tensor.FromArray<double>(values, [values.LongLength], device), dtype ?? ScalarType.Float64);
     /// <summary>
-    /// <paramref name="values"/> (copied, row-major) with <paramref name="shape"/>, float64 unless <paramref
-    /// name="dtype"/> is given; throws when the counts disagree.
+    /// <paramref name="values"/> (copied, row-major) with <paramref name="shape"/>, float64 unless
+    /// <paramref name="dtype"/> is given; throws when the counts disagree.
     /// </summary>
     public static Tensor tensor(double[] values, long[] shape, ScalarType? dtype = null, Device? device = null) =>
         Convert(Tensor.FromArray<double>(values, shape, device), dtype ?? ScalarType.Float64);

@@ -99,8 +99,8 @@ public static class Parameterization
 
     /// <summary>
     /// Converts a <paramref name="from"/> prediction <paramref name="value"/> at x to a <paramref name="to"/>
-    /// prediction; throws where <paramref name="from"/> does not determine <paramref name="to"/> (see <see
-    /// cref="Map"/>).
+    /// prediction; throws where <paramref name="from"/> does not determine <paramref name="to"/> (see
+    /// <see cref="Map"/>).
     /// </summary>
     public static Vector<double> Convert(ProcessPoint p, Prediction from, Prediction to, Vector<double> x, Vector<double> value) =>
         Map(p, from, to).Apply(x, value);
@@ -126,13 +126,9 @@ public static class Parameterization
     public static Vector<double> ScoreFromX0(ProcessPoint p, Vector<double> x, Vector<double> x0) => Convert(p, Prediction.X0, Prediction.Score, x, x0);
     /// <summary>v = alpha eps - sigma x_0, with x_0 from eps.</summary>
     public static Vector<double> VFromEps(ProcessPoint p, Vector<double> x, Vector<double> eps) => Convert(p, Prediction.Eps, Prediction.V, x, eps);
-    /// <summary>
-    /// eps = (sigma x + alpha v) / (alpha^2 + sigma^2).
-    /// </summary>
+    /// <summary>eps = (sigma x + alpha v) / (alpha^2 + sigma^2).</summary>
     public static Vector<double> EpsFromV(ProcessPoint p, Vector<double> x, Vector<double> v) => Convert(p, Prediction.V, Prediction.Eps, x, v);
-    /// <summary>
-    /// x_0 = (alpha x - sigma v) / (alpha^2 + sigma^2).
-    /// </summary>
+    /// <summary>x_0 = (alpha x - sigma v) / (alpha^2 + sigma^2).</summary>
     public static Vector<double> X0FromV(ProcessPoint p, Vector<double> x, Vector<double> v) => Convert(p, Prediction.V, Prediction.X0, x, v);
     /// <summary>The PF-ODE velocity dx/dt = alpha' x_0 + sigma' eps, with x_0 from eps.</summary>
     public static Vector<double> VelocityFromEps(ProcessPoint p, Vector<double> x, Vector<double> eps) => Convert(p, Prediction.Eps, Prediction.Velocity, x, eps);

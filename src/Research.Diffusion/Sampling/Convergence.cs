@@ -57,8 +57,8 @@ public sealed class ConvergenceStudy : IDisposable
     readonly Tensor x, exact;
 
     /// <summary>
-    /// Builds the study from noise time <paramref name="start"/> down to <paramref name="end"/> with <paramref
-    /// name="points"/> starting points (the sample's seed is <paramref name="seed"/> when d &gt; 1). Throws
+    /// Builds the study from noise time <paramref name="start"/> down to <paramref name="end"/> with
+    /// <paramref name="points"/> starting points (the sample's seed is <paramref name="seed"/> when d &gt; 1). Throws
     /// ArgumentException unless start &gt; end and points &gt;= 1.
     /// </summary>
     public ConvergenceStudy(GaussianMixture data, NoiseProcess process, double start, double end, int points = 32, int seed = 0)

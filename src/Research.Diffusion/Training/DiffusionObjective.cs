@@ -148,8 +148,9 @@ public abstract record LossWeighting
 /// <summary>
 /// One training objective for every diffusion model: a process, a prediction target, a law of training
 /// times and a loss weighting (Karras et al. 2022's "a loss is three choices", plus the process).
-/// <see cref="Loss(DiffusionNetwork, Tensor, Generator, Tensor?)"/> draws t, then eps ~ N(0, I), forms x_t = alpha x_0 + sigma eps and returns the weighted
-/// per-sample squared error of the target, averaged over each sample's elements. The discrete DDPM is
+/// <see cref="Loss(DiffusionNetwork, Tensor, Generator, Tensor?)"/> draws t, then eps ~ N(0, I), forms
+/// x_t = alpha x_0 + sigma eps and returns the weighted per-sample squared error of the target, averaged over
+/// each sample's elements. The discrete DDPM is
 /// (<see cref="DdpmTableProcess"/>, eps, <see cref="TimeDistribution.UniformDiscrete"/>, unweighted).
 /// </summary>
 public sealed record DiffusionObjective(NoiseProcess Process, TrainingTarget Target, TimeDistribution Times, LossWeighting Weighting)

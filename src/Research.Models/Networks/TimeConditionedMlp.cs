@@ -35,8 +35,8 @@ public sealed class TimeConditionedMlp : nn.Module
     private readonly nn.Linear[] layers;
 
     /// <summary>
-    /// d = <paramref name="dataDim"/>, an embedding of <paramref name="embeddingDim"/> features (even), <paramref
-    /// name="depth"/> hidden layers of <paramref name="width"/>.
+    /// d = <paramref name="dataDim"/>, an embedding of <paramref name="embeddingDim"/> features (even),
+    /// <paramref name="depth"/> hidden layers of <paramref name="width"/>.
     /// </summary>
     public TimeConditionedMlp(int dataDim = 2, int embeddingDim = 64, int width = 256, int depth = 3, nn.LayerOptions? options = null)
     {

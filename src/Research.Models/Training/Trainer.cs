@@ -99,8 +99,8 @@ public sealed class Trainer : IDisposable
     private volatile bool stopRequested;
 
     /// <summary>
-    /// A trainer of <paramref name="parts"/> (distinct names) over <paramref name="data"/> running <paramref
-    /// name="step"/>; <paramref name="generator"/> defaults to one seeded with Options.Seed, owned by the trainer.
+    /// A trainer of <paramref name="parts"/> (distinct names) over <paramref name="data"/> running
+    /// <paramref name="step"/>; <paramref name="generator"/> defaults to one seeded with Options.Seed, owned by the trainer.
     /// Throws ArgumentException for no parts, duplicate names or negative steps.
     /// </summary>
     public Trainer(IReadOnlyList<TrainedPart> parts, IBatchSource data, Action<StepContext> step, TrainerOptions options, Generator? generator = null)

@@ -44,8 +44,8 @@ public sealed class Vae : nn.Module
     private readonly nn.Sequential encoder, decoder;
 
     /// <summary>
-    /// A VAE (or autoencoder) of shape <paramref name="options"/>, its layers initialised from <paramref
-    /// name="layers"/>. Throws ArgumentException for a non-positive latent width, negative classes or empty or
+    /// A VAE (or autoencoder) of shape <paramref name="options"/>, its layers initialised from
+    /// <paramref name="layers"/>. Throws ArgumentException for a non-positive latent width, negative classes or empty or
     /// non-positive hidden widths.
     /// </summary>
     public Vae(VaeOptions options, nn.LayerOptions? layers = null)

@@ -204,8 +204,8 @@ public static partial class torch
             private readonly Store store;
 
             /// <summary>
-            /// Joins a Gloo group of <paramref name="world_size"/> ranks as <paramref name="rank"/> through <paramref
-            /// name="store"/>, which it then owns; <paramref name="timeout"/> bounds every collective. Throws
+            /// Joins a Gloo group of <paramref name="world_size"/> ranks as <paramref name="rank"/> through
+            /// <paramref name="store"/>, which it then owns; <paramref name="timeout"/> bounds every collective. Throws
             /// DistributedException when the rendezvous fails.
             /// </summary>
             public ProcessGroup(Store store, int rank, int world_size, TimeSpan timeout, string master_host = "127.0.0.1")

@@ -24,9 +24,9 @@ public static partial class torch
                 private readonly Tensor[][] buckets;
 
                 /// <summary>
-                /// Wraps <paramref name="module"/>, broadcasting rank 0's parameters and buffers over <paramref
-                /// name="process_group"/> (the default group when null), with gradient buckets of at most <paramref
-                /// name="bucket_cap_mb"/> MiB; throws ArgumentException for a non-positive cap.
+                /// Wraps <paramref name="module"/>, broadcasting rank 0's parameters and buffers over
+                /// <paramref name="process_group"/> (the default group when null), with gradient buckets of at most
+                /// <paramref name="bucket_cap_mb"/> MiB; throws ArgumentException for a non-positive cap.
                 /// </summary>
                 public DistributedDataParallel(Module module, distributed.ProcessGroup? process_group = null, double bucket_cap_mb = 25)
                 {

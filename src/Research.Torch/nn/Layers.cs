@@ -127,8 +127,8 @@ public static partial class torch
             public Tensor bias { get; }
 
             /// <summary>
-            /// <paramref name="numGroups"/> groups over <paramref name="numChannels"/> channels, with <paramref
-            /// name="eps"/> added to the variance; throws ArgumentException unless the groups divide the channels.
+            /// <paramref name="numGroups"/> groups over <paramref name="numChannels"/> channels, with
+            /// <paramref name="eps"/> added to the variance; throws ArgumentException unless the groups divide the channels.
             /// </summary>
             public GroupNorm(long numGroups, long numChannels, double eps = 1e-5, LayerOptions? options = null)
             {
