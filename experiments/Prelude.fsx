@@ -6,6 +6,7 @@
 #r "bin/Release/net10.0/Spectre.Console.dll"
 #r "bin/Release/net10.0/Research.Torch.dll"
 #r "bin/Release/net10.0/Research.Diffusion.dll"
+#r "bin/Release/net10.0/Research.Proofs.dll"
 #r "bin/Release/net10.0/Research.Experiments.dll"
 #r "../src/Research.Torch.FSharp/bin/Release/net10.0/Research.Torch.FSharp.dll"
 #r "../src/Research.Data/bin/Release/net10.0/Research.Data.dll"

@@ -1,6 +1,7 @@
 /// Discrete DDPM, the SNR form of its KL terms, and DDIM (docs/claims.md):
 /// DDPM-01 .. DDPM-06, SNR-02, DDIM-01, DDIM-02. The toolkit side is Research.Diffusion's DdpmSchedule,
-/// processes and Parameterization; the independent side is linear-Gaussian conditioning (LG-01),
+/// processes, Parameterization and the ancestral sampler (Samplers.DdpmAncestral on DdpmTableProcess, DDPM-02/03);
+/// the independent side is linear-Gaussian conditioning (LG-01),
 /// DIV-02's KL, quadrature, Dormand–Prince and Monte Carlo.
 module Research.Proofs.Ddpm
 
@@ -8,6 +9,7 @@ open System
 open FsCheck.FSharp
 open MathNet.Numerics.LinearAlgebra
 open Research.Diffusion
+open Research.Torch
 open Research.Proofs.Claims
 open Research.Proofs.Numerics
 open Research.Proofs.Generators
@@ -61,6 +63,23 @@ let ddpm01Checks (variance: DdpmSchedule -> int -> float) =
 // ---------------------------------------------------------------------------------------------
 // DDPM-02
 
+/// One step of a library sampler from step t to t - 1 of the table process, for a model whose `kind` prediction is
+/// the constant `value`, at x_t. The step is affine in the sampler's noise: x_{t-1} = mean + sd z. Running it with
+/// two seeds and drawing the same z here gives mean and sd exactly, coordinate by coordinate (no Monte Carlo).
+let libraryStep (sampler: Sampler) (proc: DdpmTableProcess) (kind: Prediction) (value: float[]) t (xt: float[]) =
+    use scope = torch.NewDisposeScope()
+    let shape = [| 1L; int64 xt.Length |]
+    let model = Denoiser(proc, kind, Func<Tensor, float, Tensor>(fun _ _ -> torch.tensor (value, shape)))
+    let data (x: Tensor) = use c = x.contiguous () in c.data<float> ()
+    let run seed =
+        use g = new Generator(seed)
+        let out = sampler.Sample(model, proc, [| proc.TimeOfStep t; proc.TimeOfStep(t - 1) |], torch.tensor (xt, shape), g).X
+        use again = new Generator(seed)
+        data out, data (torch.randn (shape, ScalarType.Float64, generator = again))
+    let (out1, z1), (out2, z2) = run 11UL, run 12UL
+    let sd = Array.init xt.Length (fun i -> (out1[i] - out2[i]) / (z1[i] - z2[i]))
+    Array.init xt.Length (fun i -> out1[i] - sd[i] * z1[i]), sd
+
 /// The posterior's eps-form coefficient of eps: beta_t / sqrt(1 - alpha-bar_t) (S0 L501 has sqrt(beta~_t)).
 let epsCoefficient (table: DdpmSchedule) t = table.Beta t / sqrt (1.0 - table.AlphaBar t)
 let epsCoefficientAsPrinted (table: DdpmSchedule) t =
@@ -72,16 +91,22 @@ let posteriorMean (table: DdpmSchedule) t x0 xt =
 
 let posteriorVariance (table: DdpmSchedule) t = (1.0 - table.AlphaBar(t - 1)) / (1.0 - table.AlphaBar t) * table.Beta t
 
-let ddpm02Checks (coefficient: DdpmSchedule -> int -> float) =
+/// DDPM-02: the library's `sampler` step with the exact x_0 (x_0-prediction) is the posterior q(x_{t-1} | x_t, x_0) of
+/// LG-01 (the claim: DDPM ancestral); `coefficient` is the eps-form coefficient of the posterior mean.
+let ddpm02Checks (sampler: Sampler) (coefficient: DdpmSchedule -> int -> float) =
     let table = DdpmSchedule.Linear()
+    let proc = DdpmTableProcess(table)
     sample 802 30 (Gen.zip3 (Gen.choose (2, 1000)) (uniform -2.0 2.0) (uniform -2.0 2.0))
     |> List.collect (fun (t, x0, e) ->
         let ab, abPrev, beta = table.AlphaBar t, table.AlphaBar(t - 1), table.Beta t
         let xt = sqrt ab * x0 + sqrt (1.0 - ab) * e
         let mean, var = linearGaussianPosterior (sqrt abPrev * x0) (1.0 / (1.0 - abPrev)) (sqrt (1.0 - beta)) 0.0 (1.0 / beta) xt
+        let libMean, libSd = libraryStep sampler proc Prediction.X0 [| x0 |] t [| xt |]
         let xPrev = mean + 0.3
         let bayes = normalLogPdf (sqrt (1.0 - beta) * xPrev) beta xt + normalLogPdf (sqrt abPrev * x0) (1.0 - abPrev) xPrev - normalLogPdf (sqrt ab * x0) (1.0 - ab) xt
-        [ Check.close "LG-01 posterior mean = mu~_t" 1e-10 mean (posteriorMean table t x0 xt)
+        [ Check.close "library ancestral step (D = x0) mean = LG-01 posterior mean" 1e-10 libMean[0] mean
+          Check.close "library ancestral step (D = x0) variance = LG-01 posterior variance" 1e-10 (libSd[0] ** 2.0) var
+          Check.close "LG-01 posterior mean = mu~_t" 1e-10 mean (posteriorMean table t x0 xt)
           Check.close "LG-01 posterior variance = beta~_t" 1e-10 var (posteriorVariance table t)
           Check.close "Bayes pointwise" 1e-10 (normalLogPdf (posteriorMean table t x0 xt) (posteriorVariance table t) xPrev) bayes
           Check.close "eps form = x0 form" 1e-10 ((xt - coefficient table t * e) / sqrt (1.0 - beta)) (posteriorMean table t x0 xt) ])
@@ -94,9 +119,12 @@ let ddpm02Checks (coefficient: DdpmSchedule -> int -> float) =
 let klWeight (table: DdpmSchedule) t sigma2 = table.Beta t ** 2.0 / (2.0 * sigma2 * (1.0 - table.Beta t) * (1.0 - table.AlphaBar t))
 let klWeightAsPrinted (table: DdpmSchedule) t sigma2 = table.Beta t ** 2.0 / (2.0 * (1.0 - table.Beta t) * posteriorVariance table t * sigma2)
 
+/// DDPM-03 with p_theta's mean (and, for sigma^2 = beta~, its variance) from the library's ancestral step for an
+/// eps-prediction model returning eps_theta; the KL against the posterior mu~ (F#) by DIV-02.
 let ddpm03Checks (weight: DdpmSchedule -> int -> float -> float) =
     [ DdpmSchedule.Linear(); DdpmSchedule.ScaledLinear() ]
     |> List.collect (fun table ->
+        let proc = DdpmTableProcess(table)
         [ 2; 10; 500; 1000 ]
         |> List.collect (fun t ->
             let r = rng (900 + t)
@@ -104,15 +132,18 @@ let ddpm03Checks (weight: DdpmSchedule -> int -> float -> float) =
             let ab, beta = table.AlphaBar t, table.Beta t
             let xt = sqrt ab * x0 + sqrt (1.0 - ab) * eps
             let muTilde = x0.Map2((fun a b -> posteriorMean table t a b), xt)
-            let muTheta = (xt - beta / sqrt (1.0 - ab) * epsTheta) / sqrt (1.0 - beta)
+            let libMean, libSd = libraryStep Samplers.DdpmAncestral proc Prediction.Eps (epsTheta.ToArray()) t (xt.ToArray())
+            let muTheta = vec libMean
             let bt = posteriorVariance table t
             let klChecks =
-                [ beta; bt ]
+                [ beta; libSd[0] ** 2.0 ]
                 |> List.map (fun sigma2 ->
                     let kl = Divergences.gaussianKl muTilde (bt * eye 3) muTheta (sigma2 * eye 3)
                     let ct = 1.5 * (bt / sigma2 - 1.0 - log (bt / sigma2))
                     Check.close "KL(q || p_theta) = weight ||eps - eps_theta||^2 + C_t" 1e-10 kl (weight table t sigma2 * ((eps - epsTheta).L2Norm() ** 2.0) + ct))
-            klChecks @ [ Check.close "sigma^2 = beta~: weight = (SNR_{t-1}/SNR_t - 1)/2" 1e-10 (klWeight table t bt) (0.5 * (table.Snr(t - 1) / table.Snr t - 1.0)) ]))
+            klChecks
+            @ [ Check.close "library step variance = beta~_t (every coordinate)" 1e-10 (libSd |> Array.map (fun s -> abs (s * s - bt)) |> Array.max) 0.0
+                Check.close "sigma^2 = beta~: weight = (SNR_{t-1}/SNR_t - 1)/2" 1e-10 (klWeight table t bt) (0.5 * (table.Snr(t - 1) / table.Snr t - 1.0)) ]))
     |> Check.grouped
 
 // ---------------------------------------------------------------------------------------------
@@ -219,7 +250,9 @@ let ddpm04AsPrinted () =
 // ---------------------------------------------------------------------------------------------
 // DDPM-05
 
-let ddpm05 () =
+/// `naive` fits N(x_t / sqrt(1 - beta), beta / (1 - beta)) (the forward step inverted, the score term dropped:
+/// DDPM-05's control) instead of the kernel's own mean and variance.
+let ddpm05With naive =
     let g = Gmm.g1
     let data = Score.toolkit g
     let logQ (x: float) = data.LogDensity(vec [| x |])
@@ -237,7 +270,8 @@ let ddpm05 () =
         let mean = moment 1 0.0
         let var = moment 2 mean
         let skew = moment 3 mean / var ** 1.5
-        let kl = integrateLine (fun x -> let lg = normalLogPdf mean var x in let lr = logP x - lg in exp lg * (exp lr * lr - exp lr + 1.0)) bps
+        let fitMean, fitVar = if naive then centre, beta / (1.0 - beta) else mean, var
+        let kl = integrateLine (fun x -> let lg = normalLogPdf fitMean fitVar x in let lr = logP x - lg in exp lg * (exp lr * lr - exp lr + 1.0)) bps
         kl, skew
     let betas = [ 5e-3; 2.5e-3; 1.25e-3; 6.25e-4; 3.125e-4; 1.5625e-4 ]
     let results = betas |> List.map (fun b -> b, stats b)
@@ -315,13 +349,18 @@ let ddimStep (p: NoiseProcess) (epsHat: float -> float -> float) t s x =
     let x0 = (x - p.Sigma t * e) / p.Alpha t
     p.Alpha s * x0 + p.Sigma s * e
 
-let ddim01 () =
+/// eps scaled by sigma_t instead of sigma_s: DDIM-01's control.
+let ddimStepWrongSigma (p: NoiseProcess) (epsHat: float -> float -> float) t s x =
+    let e = epsHat t x
+    p.Alpha s * (x - p.Sigma t * e) / p.Alpha t + p.Sigma t * e
+
+let ddim01With step =
     let p = VpCosine()
     let identity =
         sample 1301 cases (zip4 (timeBelow 0.98) (timeBelow 0.98) (uniform -2.0 2.0) (uniform -2.0 2.0))
         |> List.map (fun (t1, t2, x, e) ->
             let t, s = max t1 t2, min t1 t2
-            let lhs = ddimStep p (fun _ _ -> e) t s x / p.Alpha s
+            let lhs = step p (fun _ _ -> e) t s x / p.Alpha s
             Check.close "x_s/alpha_s = x_t/alpha_t + (varsigma_s - varsigma_t) eps-hat" 1e-12 lhs (x / p.Alpha t + (p.Varsigma s - p.Varsigma t) * e))
         |> Check.worst
     // [R] F2 in 1-D (G1), exact eps-hat, from t = 0.98 to 0 in n uniform steps, against the [O] PF-ODE in varsigma.
@@ -337,7 +376,7 @@ let ddim01 () =
         for k in 0 .. n - 1 do
             let t = 0.98 * (1.0 - float k / float n)
             let s = 0.98 * (1.0 - float (k + 1) / float n)
-            x <- ddimStep p epsHat t s x
+            x <- step p epsHat t s x
         x
     let errors = [ 10; 20; 40; 80; 160; 320 ] |> List.map (fun n -> abs (ddim n - reference))
     let ratios = errors |> List.pairwise |> List.map (fun (a, b) -> a / b) |> List.skip 2
@@ -345,7 +384,7 @@ let ddim01 () =
         let m = 1.3
         let atom = Score.toolkit (Gmm.oneD [| 1.0 |] [| m |] [| 0.0 |])
         let e t (x: float) = atom.Diffuse(p, t).Predict(Prediction.Eps, x)
-        ddimStep p e 0.98 0.0 (p.Alpha 0.98 * m + p.Sigma 0.98 * 0.4)
+        step p e 0.98 0.0 (p.Alpha 0.98 * m + p.Sigma 0.98 * 0.4)
     let gaussian =
         sample 1302 cases (zip4 (timeBelow 0.98) (timeBelow 0.98) (uniform -2.0 2.0) (uniform 0.2 2.0))
         |> List.map (fun (t1, t2, z, sd) ->
@@ -353,7 +392,7 @@ let ddim01 () =
             let m = 0.4
             let gauss = Score.toolkit (Gmm.oneD [| 1.0 |] [| m |] [| sd * sd |])
             let x = p.Alpha t * m + z
-            let step = ddimStep p (fun u (y: float) -> gauss.Diffuse(p, u).Predict(Prediction.Eps, y)) t s x
+            let step = step p (fun u (y: float) -> gauss.Diffuse(p, u).Predict(Prediction.Eps, y)) t s x
             let a, b = p.Alpha t, p.Sigma t
             Check.close "Gaussian data: one DDIM step = z (as at s^2 + ss st)/(at^2 s^2 + st^2)" 1e-12 (step - p.Alpha s * m) (z * (p.Alpha s * a * sd * sd + p.Sigma s * b) / (a * a * sd * sd + b * b)))
         |> Check.worst
@@ -365,14 +404,15 @@ let ddim01 () =
 // ---------------------------------------------------------------------------------------------
 // DDIM-02
 
-let ddim02 () =
+/// `keepSigma` true uses sigma_s / sigma_t for the noise coefficient, eta's share not removed: DDIM-02's control.
+let ddim02With keepSigma =
     sample 1401 6 (Gen.zip snrCase (uniform 0.0 1.0))
     |> List.collect (fun ((alphaS, sigmaS, alphaT, sigmaT), u) ->
         let eta = u * sigmaS
         let x0 = 0.6
         let n = 100_000
         let r = rng (1402 + int (u * 1000.0))
-        let coefficient = sqrt (sigmaS ** 2.0 - eta * eta) / sigmaT
+        let coefficient = if keepSigma then sigmaS / sigmaT else sqrt (sigmaS ** 2.0 - eta * eta) / sigmaT
         let xs = Array.map2 (fun e z -> let xt = alphaT * x0 + sigmaT * e in alphaS * x0 + coefficient * (xt - alphaT * x0) + eta * z) (normals r n) (normals r n)
         let m = moments xs
         let aTS = alphaT / alphaS
@@ -388,19 +428,23 @@ let ddim02 () =
 
 let claims =
     [ claim "DDPM-01" "forward marginal q(x_t | x_0)" family (fun () -> ddpm01Checks (fun table t -> 1.0 - table.AlphaBar t))
-      claim "DDPM-02" "posterior q(x_{t-1} | x_t, x_0)" family (fun () -> ddpm02Checks epsCoefficient)
+      claim "DDPM-02" "posterior q(x_{t-1} | x_t, x_0)" family (fun () -> ddpm02Checks Samplers.DdpmAncestral epsCoefficient)
       claim "DDPM-03" "L_{t-1} as a weighted eps-MSE" family (fun () -> ddpm03Checks klWeight)
       claim "DDPM-04" "ELBO decomposition and sum" family ddpm04
-      claim "DDPM-05" "small-beta reverse kernels are nearly Gaussian" family ddpm05
+      claim "DDPM-05" "small-beta reverse kernels are nearly Gaussian" family (fun () -> ddpm05With false)
       claim "DDPM-06" "discretised decoder sums to one (k+1 levels)" family (fun () -> decoderChecks 256 (2.0 / 255.0) (1.0 / 255.0))
       claim "SNR-02" "discrete KL term in SNR form; VDM sigmoid" family (fun () -> snr02Checks (fun sS sT sTS2 -> sT ** 2.0 / (sTS2 * sS ** 2.0)))
-      claim "DDIM-01" "deterministic DDIM = Euler step of the PF-ODE in varsigma" family ddim01
-      claim "DDIM-02" "DDIM family preserves marginals; eta = posterior sd gives DDPM" family ddim02 ]
+      claim "DDIM-01" "deterministic DDIM = Euler step of the PF-ODE in varsigma" family (fun () -> ddim01With ddimStep)
+      claim "DDIM-02" "DDIM family preserves marginals; eta = posterior sd gives DDPM" family (fun () -> ddim02With false) ]
 
 let controls =
     [ control "DDPM-01" "variance prod(1 - beta_s) for 1 - alpha-bar" family (fun () -> ddpm01Checks (fun table t -> table.AlphaBar t))
       control "DDPM-01" "variance sum beta_s" family (fun () -> ddpm01Checks (fun table t -> Seq.sum (Seq.init t (fun k -> table.Beta(k + 1)))))
-      control "DDPM-02" "S0 L501: eps coefficient over sqrt(beta~_t)" family (fun () -> ddpm02Checks epsCoefficientAsPrinted)
+      control "DDPM-02" "S0 L501: eps coefficient over sqrt(beta~_t)" family (fun () -> ddpm02Checks Samplers.DdpmAncestral epsCoefficientAsPrinted)
+      control "DDPM-02" "library DDIM (eta 0) in place of the ancestral step" family (fun () -> ddpm02Checks (Samplers.Ddim 0.0) epsCoefficient)
+      control "DDPM-05" "reverse kernel fitted by N(x_t / sqrt(1 - beta), beta / (1 - beta)) (score term dropped)" family (fun () -> ddpm05With true)
+      control "DDIM-01" "DDIM step with eps scaled by sigma_t, not sigma_s" family (fun () -> ddim01With ddimStepWrongSigma)
+      control "DDIM-02" "noise coefficient sigma_s / sigma_t (eta's share not removed)" family (fun () -> ddim02With true)
       control "DDPM-03" "S0's literal weight with beta~_t for 1 - alpha-bar_t" family (fun () -> ddpm03Checks klWeightAsPrinted)
       control "DDPM-04" "S0 L494: ELBO = L_0 + ... + L_T (sign)" family ddpm04AsPrinted
       control "DDPM-06" "k levels (spacing 2/(k-1)) with half-width 1/k" family (fun () -> decoderChecks 255 (2.0 / 254.0) (1.0 / 255.0))

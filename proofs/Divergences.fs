@@ -140,14 +140,19 @@ let mle01 () =
 let crossEntropy1 mp vp mq vq = 0.5 * log (2.0 * Math.PI * vq) + (vp + (mp - mq) ** 2.0) / (2.0 * vq)
 let entropy1 v = 0.5 * log (2.0 * Math.PI * Math.E * v)
 
-let div01 () =
-    let gaussPairs =
+/// The entropy of the control of DIV-01: log(2 pi v)/2, the Gaussian's entropy without its e.
+let entropyWithoutE v = 0.5 * log (2.0 * Math.PI * v)
+
+let div01Pairs (entropy: float -> float) =
         sample 102 cases (zip4 (uniform -2.0 2.0) (uniform 0.2 3.0) (uniform -2.0 2.0) (uniform 0.2 3.0))
         |> List.map (fun (m1, v1, m2, v2) ->
-            let kl = crossEntropy1 m1 v1 m2 v2 - entropy1 v1
+            let kl = crossEntropy1 m1 v1 m2 v2 - entropy v1
             [ Check.close "H(p,q) - H(p) = DIV-02" 1e-12 kl (gaussianKl1 m1 v1 m2 v2)
               Check.close "H(p,q) - H(p) = [Q] p log p/q" 1e-9 kl (klExplicit (gaussian1 m1 v1) (gaussian1 m2 v2)) ])
         |> List.transpose |> List.map Check.worst
+
+let div01 () =
+    let gaussPairs = div01Pairs entropy1
     let p = mixture1 Gmm.g1
     let g = Gmm.g1
     let muStar = Array.fold2 (fun acc w (m: V) -> acc + w * m[0]) 0.0 g.Weights g.Means
@@ -160,8 +165,13 @@ let div01 () =
     let m4 = xs |> Array.averageBy (fun x -> (x - muStar) ** 4.0)
     let nll = xs |> Array.map (fun x -> -normalLogPdf muStar vStar x)
     let nllMean, nllSe = meanAndSe nll
+    // The library's KL of 1-D mixtures (Distances) at the optimum: cross-entropy minus G1's entropy, both by [Q].
+    let entropyP = expectationUnder p (fun x -> -p.LogPdf x) []
+    let libraryKl = Research.Diffusion.Distances.KullbackLeibler(Research.Diffusion.GaussianMixture.OneDimensional(g.Weights, g.Means |> Array.map (fun m -> m[0]), g.Covs |> Array.map (fun c -> c[0, 0])),
+                                                                 Research.Diffusion.GaussianMixture.OneDimensional([| 1.0 |], [| muStar |], [| vStar |]))
     gaussPairs
-    @ [ Check.close "G1: forward-KL optimum mu* = sum pi m" 1e-7 opt[0] muStar
+    @ [ Check.close "G1: library KL(p || q*) (Distances, 1-D mixtures) = H(p, q*) - H(p) [Q]" 1e-9 libraryKl (crossEntropyQ muStar vStar - entropyP)
+        Check.close "G1: forward-KL optimum mu* = sum pi m" 1e-7 opt[0] muStar
         Check.close "G1: forward-KL optimum v* = moment" 1e-7 (exp opt[1]) vStar
         Check.monteCarlo "G1 [M]: empirical MLE mean" m.Mean (sqrt (vStar / float n)) muStar 0.0
         Check.monteCarlo "G1 [M]: empirical MLE variance" m.Variance (sqrt ((m4 - vStar * vStar) / float n)) vStar 0.0
@@ -195,6 +205,14 @@ let div02 () =
         sample 103 cases (zip4 (uniform -2.0 2.0) (uniform 0.2 3.0) (uniform -2.0 2.0) (uniform 0.2 3.0))
         |> List.map (fun (m1, v1, m2, v2) -> Check.close "1-D: closed form = [Q]" 1e-9 (gaussianKl1 m1 v1 m2 v2) (klExplicit (gaussian1 m1 v1) (gaussian1 m2 v2)))
         |> Check.worst
+    // The library's KL (Distances.KullbackLeibler from Gaussian's entropy and cross-entropy) against the closed form.
+    let library =
+        sample 112 cases (zip4 (vector 3 -1.0 1.0) (spd 3) (vector 3 -1.0 1.0) (spd 3))
+        |> List.map (fun (m1, s1, m2, s2) ->
+            let mu1, mu2 = vec m1, vec m2
+            let c1, c2 = Matrix<float>.Build.DenseOfArray s1, Matrix<float>.Build.DenseOfArray s2
+            Check.close "d = 3: library KL (Distances) = closed form" 1e-12 (Research.Diffusion.Distances.KullbackLeibler(Research.Diffusion.Gaussian(mu1, c1), Research.Diffusion.Gaussian(mu2, c2))) (gaussianKl mu1 c1 mu2 c2))
+        |> Check.worst
     let mc =
         sample 104 3 (zip4 (vector 3 -1.0 1.0) (spd 3) (vector 3 -1.0 1.0) (spd 3))
         |> List.mapi (fun i (m1, s1, m2, s2) ->
@@ -218,7 +236,8 @@ let div02 () =
             Check.close "VAE diagonal form = general form" 1e-12 closed
                 (gaussianKl (vec mu) (Matrix<float>.Build.DenseOfDiagonalArray(sd |> Array.map (fun s -> s * s))) (vec (Array.zeroCreate 4)) (eye 4)))
         |> Check.worst
-    [ quad; mc; vae ] @ klGoldens gaussianKl1
+    let libraryKl1 m1 v1 m2 v2 = Research.Diffusion.Distances.KullbackLeibler(Research.Diffusion.Gaussian(vec [| m1 |], mat [| [| v1 |] |]), Research.Diffusion.Gaussian(vec [| m2 |], mat [| [| v2 |] |]))
+    [ quad; library; mc; vae ] @ klGoldens gaussianKl1 @ (klGoldens libraryKl1 |> List.map (fun c -> { c with What = "library: " + c.What }))
 
 // ---------------------------------------------------------------------------------------------
 // DIV-03
@@ -229,7 +248,7 @@ let reverseKl a mu v =
     let q = gaussian1 mu v
     klExplicit q (bimodal a)
 
-let div03 () =
+let div03With (reverseKl: float -> float -> float -> float) =
     let a = 4.0
     let p = bimodal a
     let forward = minimise (fun th -> expectationUnder p (fun x -> -normalLogPdf th[0] (exp th[1]) x) []) [| 0.5; 1.0 |]
@@ -250,6 +269,15 @@ let div03 () =
       Check.isTrue "U(0,1) vs U(0,1/2): KL = +inf" (Double.IsPositiveInfinity(fDivergence klGenerator (uniform1 0.0 1.0) (uniform1 0.0 0.5)))
       Check.close "U(0,1/2) vs U(0,1): KL = log 2" 1e-12 (fDivergence klGenerator (uniform1 0.0 0.5) (uniform1 0.0 1.0)) (log 2.0) ]
 
+/// KL(p || q) where the mode-seeking fit needs KL(q || p): the control of DIV-03.
+let forwardKlForReverse a mu v = klExplicit (bimodal a) (gaussian1 mu v)
+
+let div03 () =
+    let library =
+        Research.Diffusion.Distances.KullbackLeibler(Research.Diffusion.GaussianMixture.OneDimensional([| 1.0 |], [| 4.0 |], [| 1.0 |]),
+                                                     Research.Diffusion.GaussianMixture.OneDimensional([| 0.5; 0.5 |], [| -4.0; 4.0 |], [| 1.0; 1.0 |]))
+    Check.close "a=4: library KL(q || p) (Distances) at (4,1) = [Q]" 1e-9 library (reverseKl 4.0 4.0 1.0) :: div03With reverseKl
+
 // ---------------------------------------------------------------------------------------------
 // DIV-04
 
@@ -258,13 +286,21 @@ let gaussianFisher (mu1: V) (s1: M) (mu2: V) (s2: M) =
     let d = s2.Inverse() - s1.Inverse()
     (d * s1 * d).Trace() + (s2.Inverse() * (mu1 - mu2)).L2Norm() ** 2.0
 
-let div04 () =
-    let g1d m1 v1 m2 v2 = gaussianFisher (vec [| m1 |]) (mat [| [| v1 |] |]) (vec [| m2 |]) (mat [| [| v2 |] |])
+/// DIV-04 control: the mean term weighted by S1^-1 (p's precision) instead of S2^-1.
+let gaussianFisherWrongPrecision (mu1: V) (s1: M) (mu2: V) (s2: M) =
+    let d = s2.Inverse() - s1.Inverse()
+    (d * s1 * d).Trace() + (s1.Inverse() * (mu1 - mu2)).L2Norm() ** 2.0
+
+let div04ClosedForm (fisher: V -> M -> V -> M -> float) =
+    let g1d m1 v1 m2 v2 = fisher (vec [| m1 |]) (mat [| [| v1 |] |]) (vec [| m2 |]) (mat [| [| v2 |] |])
     let quad =
         sample 106 cases (zip4 (uniform -2.0 2.0) (uniform 0.2 3.0) (uniform -2.0 2.0) (uniform 0.2 3.0))
         |> List.map (fun (m1, v1, m2, v2) ->
             Check.close "1-D closed form = [Q]" 1e-9 (g1d m1 v1 m2 v2) (fisher1 (gaussian1 m1 v1) (fun x -> -(x - m1) / v1) (fun x -> -(x - m2) / v2)))
         |> Check.worst
+    [ Check.close "golden D_F(N(0,1)||N(1,4)) = 0.625" 1e-12 (g1d 0.0 1.0 1.0 4.0) 0.625; quad ]
+
+let div04 () =
     let mc =
         sample 107 2 (zip4 (vector 3 -1.0 1.0) (spd 3) (vector 3 -1.0 1.0) (spd 3))
         |> List.mapi (fun i (m1, s1, m2, s2) ->
@@ -294,8 +330,9 @@ let div04 () =
         let gq = Gmm.oneD [| 0.9; 0.1 |] [| -a; a |] [| 1.0; 1.0 |]
         fisher1 (mixture1 gp) (score1 gp) (score1 gq), tvExplicit (mixture1 gp) (mixture1 gq)
     let table = [ 2.0, 0.19989283, 0.381799894441; 4.0, 1.084582e-3, 0.399974663007; 6.0, 7.5217812e-8, 0.399999999211 ]
-    [ Check.close "golden D_F(N(0,1)||N(1,4)) = 0.625" 1e-12 (g1d 0.0 1.0 1.0 4.0) 0.625; quad; mc
-      Check.relClose "D_F with q~ = with 7.3 q~ (Z never evaluated)" 1e-9 (dfWell 1.0) (dfWell 7.3) ]
+    div04ClosedForm gaussianFisher
+    @ [ mc
+        Check.relClose "D_F with q~ = with 7.3 q~ (Z never evaluated)" 1e-9 (dfWell 1.0) (dfWell 7.3) ]
     @ (table
        |> List.collect (fun (a, df, tv) ->
            let dfq, tvq = weightBlind a
@@ -352,17 +389,20 @@ let tvFromSets (p: Density1) (q: Density1) =
         let massQ = q.Cdf b - q.Cdf a
         if p.LogPdf mid > q.LogPdf mid then massP - massQ else 0.0)
 
-let div06 () =
+/// DIV-06 control: int |p - q| without the 1/2 (the L1 distance, twice TV).
+let l1Distance (p: Density1) (q: Density1) = 2.0 * tvExplicit p q
+
+let div06With (tv: Density1 -> Density1 -> float) =
     let shifted =
         sample 109 cases (uniform 0.1 4.0)
-        |> List.map (fun mu -> Check.close "N(0,1) vs N(mu,1): 2 Phi(mu/2) - 1 = [Q]" 1e-10 (2.0 * Phi(mu / 2.0) - 1.0) (tvExplicit (gaussian1 0.0 1.0) (gaussian1 mu 1.0)))
+        |> List.map (fun mu -> Check.close "N(0,1) vs N(mu,1): 2 Phi(mu/2) - 1 = [Q]" 1e-10 (2.0 * Phi(mu / 2.0) - 1.0) (tv (gaussian1 0.0 1.0) (gaussian1 mu 1.0)))
         |> Check.worst
     let pairs =
         sample 110 6 (Gen.zip (Generators.mixtureParameters 1) (Generators.mixtureParameters 1))
         |> List.map (fun ((w1, m1, c1), (w2, m2, c2)) -> mixture1 (Gmm.create w1 m1 c1), mixture1 (Gmm.create w2 m2 c2))
-    let sets = pairs |> List.map (fun (p, q) -> Check.close "GMM: p(A*) - q(A*) = [Q] TV" 1e-9 (tvFromSets p q) (tvExplicit p q)) |> Check.worst
+    let sets = pairs |> List.map (fun (p, q) -> Check.close "GMM: p(A*) - q(A*) = [Q] TV" 1e-9 (tvFromSets p q) (tv p q)) |> Check.worst
     let (p, q) = pairs.Head
-    let tv = tvExplicit p q
+    let tv = tv p q
     let r = rng 12
     let unions =
         Array.init 10_000 (fun _ ->
@@ -372,20 +412,27 @@ let div06 () =
             abs diff)
     [ shifted; sets; Check.within "10^4 random unions: |p(A) - q(A)| - TV" (max 0.0 (Array.max unions - tv)) 1e-12 ]
 
+let div06 () = div06With tvExplicit
+
 // ---------------------------------------------------------------------------------------------
 // DIV-07
 
 let w1FromCdfs (p: Density1) (q: Density1) = integrateLine (fun x -> abs (p.Cdf x - q.Cdf x)) (p.Breakpoints @ q.Breakpoints)
 
-let div07 () =
-    let uniforms =
+/// DIV-07 control: int |p - q| of the densities in place of the cdfs (that is 2 TV, not W1).
+let w1FromDensities (p: Density1) (q: Density1) = integrateLine (fun x -> abs (exp (p.LogPdf x) - exp (q.LogPdf x))) (p.Breakpoints @ q.Breakpoints)
+
+let div07Uniforms (w1: Density1 -> Density1 -> float) =
         [ 0.5; 2.0; 3.0 ]
         |> List.collect (fun theta ->
             let p, q = uniform1 0.0 1.0, uniform1 theta (theta + 1.0)
-            [ Some(Check.close (sprintf "U(0,1) vs U(%g, %g+1): W1 = theta" theta theta) 1e-10 (w1FromCdfs p q) theta)
+            [ Some(Check.close (sprintf "U(0,1) vs U(%g, %g+1): W1 = theta" theta theta) 1e-10 (w1 p q) theta)
               (if theta >= 1.0 then Some(Check.close "disjoint: JS = log 2" 1e-12 (fDivergence jsGenerator p q) (log 2.0)) else None)
               (if theta >= 1.0 then Some(Check.close "disjoint: TV = 1" 1e-12 (fDivergence tvGenerator p q) 1.0) else None) ]
             |> List.choose id)
+
+let div07 () =
+    let uniforms = div07Uniforms w1FromCdfs
     let w2 =
         sample 111 cases (zip4 (uniform -2.0 2.0) (uniform 0.2 2.0) (uniform -2.0 2.0) (uniform 0.2 2.0))
         |> List.map (fun (m1, s1, m2, s2) ->
@@ -412,4 +459,9 @@ let claims =
 let controls =
     [ control "MLE-01" "S0 L97 log-likelihood without the factor n" family (fun () -> mleMaximiserChecks logLikelihoodAsPrinted)
       control "DIV-02" "Gaussian KL without its -d term" family (fun () -> klGoldens gaussianKlWithoutD)
-      control "DIV-05" "S2 L102 TV generator (u - 1)/2" family (fun () -> divergenceGoldens tvGeneratorAsPrinted) ]
+      control "DIV-05" "S2 L102 TV generator (u - 1)/2" family (fun () -> divergenceGoldens tvGeneratorAsPrinted)
+      control "DIV-01" "Gaussian entropy without its e: log(2 pi v)/2" family (fun () -> div01Pairs entropyWithoutE)
+      control "DIV-03" "forward KL(p || q) minimised for the mode-seeking fit" family (fun () -> div03With forwardKlForReverse)
+      control "DIV-04" "Gaussian Fisher closed form with S1^-1 on the mean term" family (fun () -> div04ClosedForm gaussianFisherWrongPrecision)
+      control "DIV-06" "TV without its 1/2 (the L1 distance)" family (fun () -> div06With l1Distance)
+      control "DIV-07" "W1 from |p - q| of the densities, not the cdfs" family (fun () -> div07Uniforms w1FromDensities) ]

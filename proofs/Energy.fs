@@ -7,6 +7,7 @@ module Research.Proofs.Energy
 open System
 open FsCheck.FSharp
 open MathNet.Numerics.LinearAlgebra
+open Research.Torch
 open Research.Proofs.Claims
 open Research.Proofs.Numerics
 open Research.Proofs.Generators
@@ -49,6 +50,33 @@ let ebm01Score sign =
         Check.close "[D] score -f'(x) = d/dx log q (Z-free)" 1e-7 (sign * (x ** 3.0 - 2.0 * x)) fd)
     |> Check.worst
 
+/// EBM-01 in the library: Research.Models.EnergyModel's score (autograd of its energy, sign `-1` as claimed: s = -grad E)
+/// and its energy Laplacian, against central differences of its own E(x, sigma), for a seeded float64 network.
+let ebm01Library sign =
+    use scope = torch.NewDisposeScope()
+    use model = new Research.Models.EnergyModel(2, 16, Research.Diffusion.VeGeometric(), options = torch.nn.LayerOptions(torch.float64))
+    use g = new Generator(1234UL)
+    for p in model.Network.parameters () do
+        torch.nn.init.normal_ (p, 0.0, 0.5, g) |> ignore
+    let sigma = torch.tensor [| 0.7 |]
+    let data (x: Tensor) = use c = x.contiguous () in c.data<float> ()
+    let energy (x: float[]) = use s = torch.NewDisposeScope() in model.Energy(torch.tensor (x, [| 1L; 2L |]), sigma).ToDouble()
+    let points = Array.init 8 (fun i -> [| -1.5 + 0.4 * float i; 1.0 - 0.3 * float i |])
+    let xs = torch.tensor (Array.concat points, [| 8L; 2L |])
+    let score = data (model.Score(xs, sigma))
+    let laplacian = data (model.EnergyLaplacian(xs, sigma))
+    let h1, h2 = 1e-5, 1e-4
+    let shifted (x: float[]) j d = Array.mapi (fun k v -> if k = j then v + d else v) x
+    points
+    |> Array.mapi (fun i x ->
+        let grad j = (energy (shifted x j h1) - energy (shifted x j -h1)) / (2.0 * h1)
+        let fdLaplacian = Seq.sum (seq { for j in 0..1 -> (energy (shifted x j h2) - 2.0 * energy x + energy (shifted x j -h2)) / (h2 * h2) })
+        [ Check.close "[D] library EnergyModel.Score = -grad E (FD of its energy)" 1e-7 score[2 * i] (sign * grad 0)
+          Check.close "[D] library EnergyModel.Score = -grad E (FD of its energy)" 1e-7 score[2 * i + 1] (sign * grad 1)
+          Check.close "[D] library EnergyModel.EnergyLaplacian = FD Laplacian of E" 1e-5 laplacian[i] fdLaplacian ])
+    |> List.concat
+    |> Check.grouped
+
 let ebm01 () =
     let q = ebm doubleWell wellBreaks
     // The trapezoid rule on [-7, 7], h = 0.005, is spectrally accurate for this entire, fast-decaying integrand.
@@ -63,6 +91,7 @@ let ebm01 () =
       Check.worst [ for x in -3.0 .. 0.25 .. 3.0 -> Check.close "[A] f + 5 gives the same q" 1e-12 (shifted.Q x) (q.Q x) ]
       Check.close "[A] golden: N(0, 0.1^2) peaks at 3.989422804014327" 1e-12 (normalPdf 0.0 0.01 0.0) 3.989422804014327
       Check.close "[Q] the EBM x^2/(2 0.1^2), normalised by quadrature, peaks at the golden (> 1)" 1e-9 (narrow.Q 0.0) 3.989422804014327 ]
+    @ ebm01Library -1.0
 
 // ---------------------------------------------------------------------------------------------
 // EBM-02: sum of energies = product of experts
@@ -260,6 +289,7 @@ let claims =
 let controls =
     [ control "EBM-01" "S4 L105: low energy means unlikely" family (fun () -> [ ebm01Ordering false ])
       control "EBM-01" "score +f' (S2 Step 1's exp(+E))" family (fun () -> [ ebm01Score 1.0 ])
+      control "EBM-01" "library EnergyModel score compared with +grad E" family (fun () -> ebm01Library 1.0)
       control "EBM-02" "S4 L116: exp(-f1 - f2) / Z12 = q1 q2" family (fun () -> [ ebm02Pointwise (fun _ _ -> 1.0) ])
       control "EBM-03" "negative phase E_q grad f dropped" family (fun () -> [ ebm03Gradient false ])
       control "AR-01" "S2 L161: p_data = product of model conditionals" family (fun () -> [ ar01DataIsProduct () ])

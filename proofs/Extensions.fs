@@ -133,6 +133,19 @@ let ng01 () =
 // ---------------------------------------------------------------------------------------------
 // BITS-01
 
+/// The [M] bit error rate against `flip` s tau: the claim's Phi(-s/tau), or the control's Phi(-2s/tau) (a flip
+/// taken to need noise across the whole gap 2s between the codes).
+let bitErrorRate (flip: float -> float -> float) =
+    use scope = torch.NewDisposeScope()
+    let scale, tau, k = 0.7, 0.35, 16
+    use generator = new Generator(503UL)
+    let values = torch.randint(0L, 1L <<< k, [| 1L <<< 16 |], generator = generator)
+    let x = AnalogBits.Encode(values, k, scale)
+    let noisy = x + torch.randn(x.shape, ScalarType.Float64, generator = generator) * tau
+    let flips = AnalogBits.Encode(AnalogBits.Decode noisy, k, scale).ne(x).``to``(ScalarType.Float64)
+    let p = flip scale tau
+    Check.monteCarlo "[M] 2^20 bits: bit error rate = Phi(-s/tau)" (flips.mean().ToDouble()) (sqrt (p * (1.0 - p) / float flips.numel)) p 0.0
+
 let bits01 () =
     use scope = torch.NewDisposeScope()
     let scale = 0.7
@@ -150,25 +163,17 @@ let bits01 () =
             [ Check.within "codes are the binary expansion in {-s, s}, k = 1..16 (entries wrong)" expansionErrors 0.0
               Check.within "exhaustive round trip decode(encode(c)) = c, k = 1..16 (mismatches)" mismatches 0.0 ])
         |> Check.grouped
-    // [M] 2^20 bits through x + tau u: the fraction of flipped bits is Phi(-s/tau).
-    let tau, k = 0.35, 16
-    use generator = new Generator(503UL)
-    let values = torch.randint(0L, 1L <<< k, [| 1L <<< 16 |], generator = generator)
-    let x = AnalogBits.Encode(values, k, scale)
-    let noisy = x + torch.randn(x.shape, ScalarType.Float64, generator = generator) * tau
-    // decode, re-encode, and compare bit by bit with the clean code
-    let reencoded = AnalogBits.Encode(AnalogBits.Decode noisy, k, scale)
-    let flips = reencoded.ne(x).``to``(ScalarType.Float64)
-    let rate = flips.mean().ToDouble()
-    let p = AnalogBits.BitErrorProbability(scale, tau)
-    let se = sqrt (p * (1.0 - p) / float flips.numel)
+    // [M] 2^20 bits through x + tau u, decoded, re-encoded and compared bit by bit: the fraction flipped is the
+    // library's BitErrorProbability, itself checked against Phi(-s/tau).
+    let tau = 0.35
     roundTrip
-    @ [ Check.relClose "toolkit BitErrorProbability = Phi(-s/tau)" 1e-12 p (Phi(-scale / tau))
-        Check.monteCarlo "[M] 2^20 bits: bit error rate = Phi(-s/tau)" rate se p 0.0 ]
+    @ [ Check.relClose "toolkit BitErrorProbability = Phi(-s/tau)" 1e-12 (AnalogBits.BitErrorProbability(scale, tau)) (Phi(-scale / tau))
+        bitErrorRate (fun s t -> AnalogBits.BitErrorProbability(s, t)) ]
 
 let claims =
     [ claim "NG-01" "non-Gaussian noise: moments, kappa_4, DSM minimiser, no Tweedie" family ng01
       claim "BITS-01" "analog bits round trip and bit error rate" family bits01 ]
 
 let controls =
-    [ control "NG-01" "Tweedie's formula under logistic (non-Gaussian) noise" family (fun () -> [ tweedieChecks true ]) ]
+    [ control "NG-01" "Tweedie's formula under logistic (non-Gaussian) noise" family (fun () -> [ tweedieChecks true ])
+      control "BITS-01" "bit error rate Phi(-2s/tau) (noise across the whole gap 2s)" family (fun () -> [ bitErrorRate (fun s t -> Phi(-2.0 * s / t)) ]) ]

@@ -1,8 +1,11 @@
-/// GAN (docs/claims.md): GAN-01 .. GAN-03, by adaptive Gauss–Kronrod in x (section 15.3).
+/// GAN (docs/claims.md): GAN-01 .. GAN-03, by adaptive Gauss–Kronrod in x (section 15.3). The objective's integrands
+/// are the library's losses (Research.Models.Gan.DiscriminatorLoss and GeneratorLoss, on logits) evaluated point by
+/// point; the other side (D*, JS, KL) is F#.
 module Research.Proofs.Gan
 
 open System
 open FsCheck.FSharp
+open Research.Torch
 open Research.Proofs.Claims
 open Research.Proofs.Numerics
 open Research.Proofs.Generators
@@ -17,16 +20,26 @@ let logDStar (p: Density1) (q: Density1) x =
     let ld = if r > 0.0 then -r - log1p (exp -r) else -log1p (exp r)
     ld, ld + r
 
-/// V(D) = E_P log D + E_Q log(1 - D) for D given by its logit.
+/// log D at one logit from the library's non-saturating generator loss: GeneratorLoss([l]) = -log D.
+let libraryLogD (l: float) =
+    use scope = torch.NewDisposeScope()
+    -(Research.Models.Gan.GeneratorLoss(torch.tensor [| l |]).ToDouble())
+
+/// log(1 - D) at one logit from the library's discriminator loss: DiscriminatorLoss([l], [l]) = -log D - log(1 - D).
+let libraryLog1mD (l: float) =
+    use scope = torch.NewDisposeScope()
+    let both = Research.Models.Gan.DiscriminatorLoss(torch.tensor [| l |], torch.tensor [| l |]).ToDouble()
+    -both - libraryLogD l
+
+/// V(D) = E_P log D + E_Q log(1 - D) for D given by its logit, the integrands from the library's losses.
 let value (p: Density1) (q: Density1) (logit: float -> float) =
-    let softplus y = if y > 0.0 then y + log1p (exp -y) else log1p (exp y)
-    let logD x = -softplus (-(logit x))
-    let log1mD x = -softplus (logit x)
-    expectationUnder p logD q.Breakpoints + expectationUnder q log1mD p.Breakpoints
+    expectationUnder p (logit >> libraryLogD) q.Breakpoints + expectationUnder q (logit >> libraryLog1mD) p.Breakpoints
 
 let starLogit (p: Density1) (q: Density1) x = p.LogPdf x - q.LogPdf x
 
-let gan01 () =
+/// `swapped` uses the logit of q / (p + q), real and fake labels exchanged (GAN-01's control).
+let gan01With swapped =
+    let starLogit p q x = if swapped then -(starLogit p q x) else starLogit p q x
     let pairs =
         (gaussian1 0.0 1.0, gaussian1 1.0 1.0)
         :: (sample 2001 4 (Gen.zip (Generators.mixtureParameters 1) (Generators.mixtureParameters 1))
@@ -67,25 +80,30 @@ let gan02 () =
       Check.close "V(D*) = 2 JS - log 4" 1e-10 vStar (2.0 * jsExplicit p q - log 4.0) ]
     @ [ Check.worst (envelopeChecks 0.0) ]
 
+/// `forward` differentiates KL(P || Q) where the claim has KL(Q || P) (GAN-03's control).
+let gan03Gradients forward =
+    let pg = mixture1 Gmm.g1
+    sample 2003 4 generatorCase
+    |> List.collect (fun (mu, s) ->
+        let q = gaussian1 mu (s * s)
+        let logRatio x = let ld, l1 = logDStar pg q x in l1 - ld
+        let minusLogD x = -(libraryLogD (starLogit pg q x))
+        let kl m = if forward then klExplicit pg (gaussian1 m (s * s)) else klExplicit (gaussian1 m (s * s)) pg
+        [ Check.relClose "frozen gradient of E log((1-D*)/D*) = d/dmu KL(Q || P) [D]" 1e-6 (frozenGradient mu s logRatio pg.Breakpoints) (derivative kl mu 1e-4)
+          Check.relClose "frozen gradient of the library's E -log D* (GeneratorLoss) = d/dmu [KL(Q||P) - 2 JS] [D]" 1e-6 (frozenGradient mu s minusLogD pg.Breakpoints) (derivative (fun m -> kl m - 2.0 * jsExplicit pg (gaussian1 m (s * s))) mu 1e-4) ])
+    |> List.groupBy (fun c -> c.What) |> List.map (snd >> Check.worst)
+
 let gan03 () =
     let p, q = gaussian1 0.0 1.0, gaussian1 1.0 1.0
     let golden = expectationUnder q (fun x -> let ld, l1 = logDStar p q x in l1 - ld) p.Breakpoints
-    let pg = mixture1 Gmm.g1
-    let gradients =
-        sample 2003 4 generatorCase
-        |> List.collect (fun (mu, s) ->
-            let q = gaussian1 mu (s * s)
-            let logRatio x = let ld, l1 = logDStar pg q x in l1 - ld
-            let minusLogD x = -(fst (logDStar pg q x))
-            let kl m = klExplicit (gaussian1 m (s * s)) pg
-            [ Check.relClose "frozen gradient of E log((1-D*)/D*) = d/dmu KL(Q || P) [D]" 1e-6 (frozenGradient mu s logRatio pg.Breakpoints) (derivative kl mu 1e-4)
-              Check.relClose "frozen gradient of E -log D* = d/dmu [KL(Q||P) - 2 JS] [D]" 1e-6 (frozenGradient mu s minusLogD pg.Breakpoints) (derivative (fun m -> kl m - 2.0 * jsExplicit pg (gaussian1 m (s * s))) mu 1e-4) ])
-        |> List.groupBy (fun c -> c.What) |> List.map (snd >> Check.worst)
-    Check.close "golden E_Q log((1-D*)/D*) = KL(N(1,1)||N(0,1)) = 0.5" 1e-10 golden 0.5 :: gradients
+    Check.close "golden E_Q log((1-D*)/D*) = KL(N(1,1)||N(0,1)) = 0.5" 1e-10 golden 0.5 :: gan03Gradients false
 
 let claims =
-    [ claim "GAN-01" "optimal discriminator" family gan01
+    [ claim "GAN-01" "optimal discriminator" family (fun () -> gan01With false)
       claim "GAN-02" "V(G, D*) = 2 JS - log 4; envelope gradient" family gan02
       claim "GAN-03" "combined generator objective = KL(Q || P) at D*" family gan03 ]
 
-let controls = [ control "GAN-02" "frozen non-optimal discriminator D*(x - 0.3)" family (fun () -> envelopeChecks 0.3) ]
+let controls =
+    [ control "GAN-02" "frozen non-optimal discriminator D*(x - 0.3)" family (fun () -> envelopeChecks 0.3)
+      control "GAN-01" "D = q / (p + q): real and fake labels swapped" family (fun () -> gan01With true)
+      control "GAN-03" "KL(P || Q) in place of the reverse KL(Q || P)" family (fun () -> gan03Gradients true) ]

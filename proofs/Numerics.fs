@@ -91,6 +91,11 @@ let integrateLine (f: float -> float) (breakpoints: float seq) =
         let inner = Array.pairwise pts |> Array.sumBy (fun (a, b) -> integrate f a b)
         integrate f Double.NegativeInfinity pts[0] + inner + integrate f pts[pts.Length - 1] Double.PositiveInfinity
 
+/// Integral over [a, b] split at the breakpoints that fall inside it (structure: component means, crossings).
+let integrateOver (f: float -> float) (a: float) (b: float) (breakpoints: float seq) =
+    Seq.append [ a; b ] (breakpoints |> Seq.filter (fun x -> x > a && x < b))
+    |> Seq.distinct |> Seq.sort |> Seq.pairwise |> Seq.sumBy (fun (lo, hi) -> integrate f lo hi)
+
 /// Breakpoints spread around centres at multiples of their scales: keeps GK from missing narrow bumps.
 let breakpointsAround (centres: (float * float) seq) =
     centres |> Seq.collect (fun (m, s) -> [ m - 6.0 * s; m - 2.0 * s; m; m + 2.0 * s; m + 6.0 * s ])
@@ -133,18 +138,36 @@ let private b5 = [| 35.0 / 384.0; 0.0; 500.0 / 1113.0; 125.0 / 192.0; -2187.0 / 
 let private b4 =
     [| 5179.0 / 57600.0; 0.0; 7571.0 / 16695.0; 393.0 / 640.0; -92097.0 / 339200.0; 187.0 / 2100.0; 1.0 / 40.0 |]
 
-/// Solve y' = f(t, y) from t0 to t1 with error control rtol/atol (section 0.3 [O]: 1e-10, 1e-12).
-let solveOde (f: float -> float[] -> float[]) (t0: float) (t1: float) (y0: float[]) rtol atol =
+/// States of an ODE solve at the requested times, with the accepted steps and the right-hand-side evaluations.
+type OdePath = { States: float[][]; Steps: int; Evaluations: int }
+
+/// Solve y' = f(t, y) from t0 to t1 with error control rtol/atol (section 0.3 [O]: 1e-10, 1e-12), stopping exactly at
+/// each time of `outputs` (ordered in the direction of integration, within [t0, t1]) and returning the states there.
+let solveOdeAt (f: float -> float[] -> float[]) (t0: float) (t1: float) (y0: float[]) (outputs: float[]) rtol atol =
     let n = y0.Length
     let dir = float (sign (t1 - t0))
+    if outputs |> Array.exists (fun s -> dir * (s - t0) < 0.0 || dir * (t1 - s) < 0.0) then
+        invalidArg "outputs" "output times must lie between t0 and t1"
+    let states = Array.zeroCreate<float[]> outputs.Length
+    let mutable next = 0
     let mutable t = t0
     let mutable y = Array.copy y0
+    let record () =
+        while next < outputs.Length && dir * (outputs[next] - t) <= 0.0 do
+            states[next] <- Array.copy y
+            next <- next + 1
+    record ()
     let mutable h = dir * min 1e-3 (abs (t1 - t0))
     let k = Array.zeroCreate<float[]> 7
-    let mutable steps = 0
+    let mutable steps, accepted, evaluations = 0, 0, 0
+    let rhs t y =
+        evaluations <- evaluations + 1
+        f t y
     while dir * (t1 - t) > 0.0 do
-        if dir * (t + h - t1) > 0.0 then h <- t1 - t
-        k[0] <- f t y
+        let target = if next < outputs.Length then outputs[next] else t1
+        let hitsTarget = dir * (t + h - target) >= 0.0
+        if hitsTarget then h <- target - t
+        k[0] <- rhs t y
         let combine (weights: float[]) count =
             let out = Array.copy y
             for j in 0 .. count - 1 do
@@ -155,7 +178,7 @@ let solveOde (f: float -> float[] -> float[]) (t0: float) (t1: float) (y0: float
                         out[i] <- out[i] + w * kj[i]
             out
         for s in 1..6 do
-            k[s] <- f (t + c[s] * h) (combine a[s] s)
+            k[s] <- rhs (t + c[s] * h) (combine a[s] s)
         let y5 = combine b5 7
         let y4 = combine b4 7
         let err =
@@ -165,13 +188,19 @@ let solveOde (f: float -> float[] -> float[]) (t0: float) (t1: float) (y0: float
             |> Array.average |> sqrt
         if Double.IsNaN err then failwithf "solveOde: non-finite state at t = %g" t
         if err <= 1.0 then
-            t <- t + h
+            t <- if hitsTarget then target else t + h
             y <- y5
+            accepted <- accepted + 1
+            record ()
         let factor = if err = 0.0 then 5.0 else min 5.0 (max 0.2 (0.9 * err ** -0.2))
         h <- h * factor
         steps <- steps + 1
         if steps > 2_000_000 then failwith "solveOde: too many steps"
-    y
+    { States = states; Steps = accepted; Evaluations = evaluations }
+
+/// The state at t1 of solveOdeAt.
+let solveOde (f: float -> float[] -> float[]) (t0: float) (t1: float) (y0: float[]) rtol atol =
+    (solveOdeAt f t0 t1 y0 [| t1 |] rtol atol).States[0]
 
 // ---------------------------------------------------------------------------------------------
 // [M] Monte Carlo statistics

@@ -175,6 +175,15 @@ let proc03 () =
 // ---------------------------------------------------------------------------------------------
 // PROC-04
 
+/// The library's LinearSde with f = -beta/2 and g^2 = factor beta: VP (sigma^2 = 1 - alpha^2) for the claim's factor 1,
+/// not for the control's 1/2 (f's halving copied onto g^2).
+let proc04Variance factor =
+    let vp = VpLinear()
+    let sde = LinearSde(Func<_, _>(fun t -> -0.5 * vp.Beta t), Func<_, _>(fun t -> factor * vp.Beta t))
+    sample 41 cases time
+    |> List.map (fun t -> let struct (a, s2) = sde.ConditionalLaw(t) in Check.close "[Q] sigma^2 = 1 - alpha^2 (g^2 = beta)" 1e-12 s2 (1.0 - a * a))
+    |> Check.worst
+
 let proc04 () =
     let vp = VpLinear()
     let maxGap T =
@@ -182,11 +191,7 @@ let proc04 () =
         Seq.init T (fun k -> abs (table.AlphaBar(k + 1) - vp.Alpha(float (k + 1) / float T) ** 2.0)) |> Seq.max
     let gaps = [ 1000; 10_000; 100_000 ] |> List.map maxGap
     let references = [ 1.92846e-3; 1.92729e-4; 1.92717e-5 ]
-    let sde = LinearSde(Func<_, _>(fun t -> -0.5 * vp.Beta t), Func<_, _>(vp.Beta))
-    let variance =
-        sample 41 cases time
-        |> List.map (fun t -> let struct (a, s2) = sde.ConditionalLaw(t) in Check.close "[Q] sigma^2 = 1 - alpha^2 (g^2 = beta)" 1e-12 s2 (1.0 - a * a))
-        |> Check.worst
+    let variance = proc04Variance 1.0
     let discrete = DdpmSchedule.Linear()
     let exactVariance =
         // Var(x_k | x_0) by the step recursion v_k = (1 - beta_k) v_{k-1} + beta_k equals 1 - alpha-bar_k.
@@ -501,4 +506,5 @@ let controls =
       control "PROC-01" "variance ODE (sigma^2)' = f sigma^2 + g^2 (factor 2 dropped)" family (fun () -> proc01Arbitrary 1.0)
       control "PROC-03" "lambda' = -g^2/(2 sigma^2)" family (fun () -> proc03Derivatives (fun p t -> -(p.DiffusionSquared t) / (2.0 * p.Sigma t ** 2.0)))
       control "PROC-07" "VP form dividing by alpha + sigma" family (fun () -> proc07Coefficients wrongVpForm)
-      control "PROC-08" "VE form keeping sigma (x not divided by alpha)" family (fun () -> proc08Coefficients keepSigmaVeForm) ]
+      control "PROC-08" "VE form keeping sigma (x not divided by alpha)" family (fun () -> proc08Coefficients keepSigmaVeForm)
+      control "PROC-04" "VP-SDE with g^2 = beta/2 (f's factor 1/2 copied)" family (fun () -> [ proc04Variance 0.5 ]) ]

@@ -33,7 +33,7 @@ let runWith (claims: Claim list) (controls: Control list) (notChecked: string li
     printfn "%s" (String('-', 130))
     for (c, o) in claimOutcomes do
         let ok = Outcome.passes o
-        row c.Id ((if pureMath.Contains c.Family then "[math] " else "") + c.Name) o (if ok then "pass" else "FAIL")
+        row c.Id ((if pureMath.Contains c.Id then "[math] " else "") + c.Name) o (if ok then "pass" else "FAIL")
         if not ok then details o
     if not controls.IsEmpty then
         printfn ""
@@ -47,7 +47,8 @@ let runWith (claims: Claim list) (controls: Control list) (notChecked: string li
     printfn ""
     printfn "%d of %d negative controls rejected; %.1f s" (controlOutcomes.Length - accepted) controlOutcomes.Length sw.Elapsed.TotalSeconds
     let withoutControl = claims |> List.filter (fun c -> not (controls |> List.exists (fun k -> k.Id = c.Id))) |> List.map (fun c -> c.Id)
-    printfn "[math]: a pure-mathematics claim (families %s): both sides in F#, no code of src/" (String.Join(", ", pureMath))
+    if not pureMath.IsEmpty then
+        printfn "[math]: a pure-mathematics claim (%s): the library has no counterpart, both sides in F#" (String.Join(", ", pureMath))
     printfn "%d claims without a negative control%s" withoutControl.Length (if withoutControl.IsEmpty then "" else ": " + String.Join(", ", withoutControl))
     printfn "%d not checked%s" notChecked.Length (if notChecked.IsEmpty then "" else ": " + String.Join(", ", notChecked))
     printfn "%d passed, %d failed" passed failed

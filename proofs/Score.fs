@@ -40,8 +40,8 @@ let private point (g: Gmm) (s: Schedule) t (u: float[]) =
 // ---------------------------------------------------------------------------------------------
 // SM-01
 
-let sm01 () =
-    let cases =
+/// `divide` false compares the score with grad p itself (SM-01's control: the division by p forgotten).
+let sm01Cases divide =
         sample 201 20 scoreCase
         |> List.collect (fun (g, s, p, t, u) ->
             let x = point g s t u
@@ -51,12 +51,15 @@ let sm01 () =
             // grad p / p from the components directly, without log-sum-exp.
             let dens = m.ComponentLogDensities x |> Array.map exp
             let gradP = Seq.fold2 (fun (acc: V) dk (ak: V) -> acc + dk * ak) (vec (Array.zeroCreate g.Dim)) dens (m.ComponentScores x)
-            let ratio = gradP / Array.sum dens
+            let ratio = if divide then gradP / Array.sum dens else gradP
             let h = 1e-5 * s.Sigma t
             let fd = vec (gradient (fun y -> tk.LogDensity(vec y)) (x.ToArray()) h)
             [ Check.within "score (toolkit) = grad p / p" (relDiff score ratio) 1e-10
               Check.within "score (toolkit) = FD of log p_t [D]" (relDiff score fd) 1e-7 ])
         |> Check.grouped
+
+let sm01 () =
+    let cases = sm01Cases true
     let far =
         let g = Gmm.g1
         let tk = (toolkit g).Diffuse(VpLinear(), 0.3)
@@ -148,7 +151,8 @@ let score02 () =
 // ---------------------------------------------------------------------------------------------
 // SNR-01
 
-let snr01 () =
+/// VP score = alpha-bar^power score VE at x / sqrt(alpha-bar): the claim's power is -1/2, the control's +1/2.
+let snr01With power =
     let vp = VpLinear()
     let ve = Edm()
     sample 205 cases (Gen.zip (Gmm.generate 2) (Gen.zip time (vector 2 -1.0 1.0)))
@@ -163,7 +167,7 @@ let snr01 () =
         let model = vec [| 0.3; -1.1 |]
         let epsTheta = -sigmaTilde * model
         [ Check.close "sigma~^2 = (1 - alpha-bar)/alpha-bar = 1/SNR" 1e-12 (sigmaTilde ** 2.0) (1.0 / vp.Snr t)
-          Check.within "score VP = alpha-bar^{-1/2} score VE" (relDiff sVp (sVe / sqrt abar)) 1e-10
+          Check.within "score VP = alpha-bar^{-1/2} score VE" (relDiff sVp (sVe * abar ** power)) 1e-10
           Check.close "||eps_theta - eps||^2 = sigma~^2 ||s_VE + eps/sigma~||^2" 1e-12 (((epsTheta - eps).L2Norm()) ** 2.0) (sigmaTilde ** 2.0 * ((model + eps / sigmaTilde).L2Norm()) ** 2.0) ])
     |> Check.grouped
 
@@ -220,7 +224,8 @@ let guide01 () =
         |> Check.grouped
     scores @ [ Check.worst (noisyClassifierChecks (fun m _ x -> exp (logClassifier m [ 0 ] (vec [| x |])))) ]
 
-let guide02 () =
+/// `sign` +1: eps-hat - gamma sigma grad log r (the claim); -1 adds it (the control).
+let guide02With sign =
     sample 208 cases guideCase
     |> List.collect (fun (g, t, u) ->
         let p = VpLinear()
@@ -234,7 +239,7 @@ let guide02 () =
         [ 0.0; 1.0; 2.5 ]
         |> List.collect (fun gamma ->
             let guidedScore = tk.Score(x)[0] + gamma * gradLogR
-            let guidedEps = tk.Predict(Prediction.Eps, x)[0] - gamma * sigma * gradLogR
+            let guidedEps = tk.Predict(Prediction.Eps, x)[0] - sign * gamma * sigma * gradLogR
             [ Check.close "score form <-> eps form" 1e-12 (-sigma * guidedScore) guidedEps ]
             @ (if gamma = 1.0 then
                    [ Check.close "gamma = 1: the conditional score" 1e-10 guidedScore ((toolkit (subMixture g labels)).Diffuse(p, t).Score(x)[0]) ]
@@ -257,8 +262,8 @@ let tiltedScores gamma (t: float) x =
     let dpt y = integrateLine (fun x0 -> tilted x0 * normalPdf (a * x0) (sg * sg) y * (-(y - a * x0) / (sg * sg))) bps
     guided, dpt x / pt x
 
-let guide03 () =
-    let identities =
+/// CFG read as classifier guidance with scale gammaOf w: the claim's 1 + w, the control's w.
+let guide03Identities (gammaOf: float -> float) =
         sample 209 cases (Gen.zip guideCase (uniform 0.0 4.0))
         |> List.collect (fun ((g, t, u), w) ->
             let p = VpLinear()
@@ -272,9 +277,12 @@ let guide03 () =
             let implicitClassifier = cond.Score(x)[0] - uncond.Score(x)[0]
             let gradLogR = derivative (fun y -> logClassifier m [ 0 ] (vec [| y |])) x[0] (1e-5 * sigma)
             [ Check.close "CFG: eps form = -sigma x score form" 1e-10 epsCfg (-sigma * scoreCfg)
-              Check.close "CFG = classifier guidance with gamma = 1 + w" 1e-10 scoreCfg (uncond.Score(x)[0] + (1.0 + w) * implicitClassifier)
+              Check.close "CFG = classifier guidance with gamma = 1 + w" 1e-10 scoreCfg (uncond.Score(x)[0] + gammaOf w * implicitClassifier)
               Check.within "implicit classifier = grad log p_t(y|x) [D]" (abs (implicitClassifier - gradLogR) / max 1.0 (abs gradLogR)) 1e-7 ])
         |> Check.grouped
+
+let guide03 () =
+    let identities = guide03Identities (fun w -> 1.0 + w)
     let g3, e3 = tiltedScores 3.0 0.5 0.3
     let g1, e1 = tiltedScores 1.0 0.5 0.3
     identities
@@ -284,7 +292,8 @@ let guide03 () =
 // ---------------------------------------------------------------------------------------------
 // SUB-01 and SYM-01
 
-let sub01 () =
+/// The orthogonal part -(I - UU^T) x / sigma^power: the claim's power 2, the control's 1.
+let sub01With power =
     sample 210 cases (Gen.zip (Gen.zip (vector 6 -1.0 1.0) (Generators.mixtureParameters 2)) (Gen.zip time (vector 3 -2.0 2.0)))
     |> List.collect (fun ((raw, (w, means, covs)), (t, xs)) ->
         let u = Matrix<float>.Build.DenseOfColumnMajor(3, 2, raw).QR().Q.SubMatrix(0, 3, 0, 2)
@@ -294,7 +303,7 @@ let sub01 () =
         let x = vec xs
         let projector = u * u.Transpose()
         let sigma = p.Sigma t
-        let decomposed = u * (toolkit lowDim).Diffuse(p, t).Score(u.Transpose() * x) - (eye 3 - projector) * x / (sigma * sigma)
+        let decomposed = u * (toolkit lowDim).Diffuse(p, t).Score(u.Transpose() * x) - (eye 3 - projector) * x / sigma ** power
         [ Check.within "full score = U grad log p^(n)(U^T x) - (I - UU^T) x / sigma^2" (relDiff ((toolkit full).Diffuse(p, t).Score x) decomposed) 1e-10
           Check.within "P^2 = P = P^T" (max (relDiffM (projector * projector) projector) (relDiffM projector (projector.Transpose()))) 1e-12 ])
     |> Check.grouped
@@ -323,11 +332,11 @@ let claims =
     [ claim "SM-01" "score = grad p / p" family sm01
       claim "SCORE-01" "score = -E[eps|x_t]/sigma (Tweedie, 1st and 2nd order)" family (fun () -> tweedieChecks tweedie)
       claim "SCORE-02" "eps-MSE (DSM) loss decomposition" family score02
-      claim "SNR-01" "SBM (VE) and DDPM (VP) unified through SNR" family snr01
+      claim "SNR-01" "SBM (VE) and DDPM (VP) unified through SNR" family (fun () -> snr01With -0.5)
       claim "GUIDE-01" "conditional score = score + noisy-classifier gradient" family guide01
-      claim "GUIDE-02" "classifier guidance with scale gamma" family guide02
+      claim "GUIDE-02" "classifier guidance with scale gamma" family (fun () -> guide02With 1.0)
       claim "GUIDE-03" "classifier-free guidance (and its caveat)" family guide03
-      claim "SUB-01" "subspace diffusion: score decomposition" family sub01
+      claim "SUB-01" "subspace diffusion: score decomposition" family (fun () -> sub01With 2.0)
       claim "SYM-01" "symmetry: invariant marginals, equivariant score" family sym01 ]
 
 let controls =
@@ -335,4 +344,9 @@ let controls =
       control "SCORE-02" "eps-MSE decomposition without C_t" family (fun () -> [ score02Checks false ])
       control "GUIDE-01" "clean classifier r^(0)_y evaluated at the noisy x_t" family (fun () ->
           noisyClassifierChecks (fun _ clean x -> exp (logClassifier clean [ 0 ] (vec [| x |]))))
-      control "SYM-01" "45 degree rotation is not a symmetry of G4" family (fun () -> symmetryChecks [ "45 degree rotation", rotation (Math.PI / 4.0) ]) ]
+      control "SYM-01" "45 degree rotation is not a symmetry of G4" family (fun () -> symmetryChecks [ "45 degree rotation", rotation (Math.PI / 4.0) ])
+      control "SM-01" "grad p without the division by p" family (fun () -> sm01Cases false)
+      control "SNR-01" "VP score = alpha-bar^{+1/2} score VE (scaling inverted)" family (fun () -> snr01With 0.5)
+      control "GUIDE-02" "guided eps with + gamma sigma grad log r (sign)" family (fun () -> guide02With -1.0)
+      control "GUIDE-03" "CFG read as classifier guidance with gamma = w (not 1 + w)" family (fun () -> guide03Identities id)
+      control "SUB-01" "orthogonal part -(I - UU^T) x / sigma (not sigma^2)" family (fun () -> sub01With 1.0) ]

@@ -238,6 +238,21 @@ let ld01Stationarity () =
 /// K = 100) reaches the heavy mode's weight 0.8; plain Langevin at the clean target (level 1e-3, step 0.01,
 /// K = 1000) keeps the initial 0.5 and does not reach 0.8. The per-mode variance sub-check is dropped
 /// (section 15.8: 1.6 SE of power at this N; LD-01 checks the ULA variance with 22 SE).
+/// The annealed run's fraction of the heavy mode against 0.8; `annealed` false runs plain Langevin at the target
+/// (sigma = 1e-3) in its place (LD-02's control: annealing dropped).
+let ld02Annealed annealed =
+    let n = 5000L
+    use scope = torch.NewDisposeScope()
+    use generator = new Generator(409UL)
+    use mixture = new TensorMixture(Score.toolkit Gmm.gse)
+    let edm = Edm()
+    let start = torch.rand([| n; 2L |], ScalarType.Float64, generator = generator) * 16.0 - 8.0
+    let levels = if annealed then Array.init 10 (fun i -> 20.0 * (1.0 / 20.0) ** (float i / 9.0)) else [| 1e-3 |]
+    let sampler = if annealed then Samplers.AnnealedLangevin(100, 0.1) else Samplers.AnnealedLangevin(1000, 0.01)
+    let heavy (x: Tensor) = x.sum(1L).gt(0.0).``to``(ScalarType.Float64).mean().ToDouble()
+    let fraction = heavy (sampler.Sample(mixture.Denoiser(edm), edm, levels, start, generator).X)
+    [ Check.monteCarlo "[M] annealed: fraction with x1 + x2 > 0 = 0.8" fraction (sqrt (0.16 / float n)) 0.8 0.02 ]
+
 let ld02 () =
     let n = 5000L
     use scope = torch.NewDisposeScope()
@@ -265,4 +280,5 @@ let controls =
     [ control "SM-02" "J without its trace term" family (fun () -> sm02Checks 0.0)
       control "SM-02" "J with -tr grad s" family (fun () -> sm02Checks -1.0)
       control "SM-03" "DSM target (x~ - x)/sigma in place of /sigma^2" family (fun () -> sm03Checks 1.0)
-      control "LD-01" "stationary variance = the target's 1.0 (no step-size bias)" family (fun () -> ld01Checks (fun s2 _ -> s2)) ]
+      control "LD-01" "stationary variance = the target's 1.0 (no step-size bias)" family (fun () -> ld01Checks (fun s2 _ -> s2))
+      control "LD-02" "plain Langevin at sigma = 1e-3 in place of the annealed levels" family (fun () -> ld02Annealed false) ]

@@ -277,8 +277,9 @@ let hFamilyPointwise sign =
 
 let sde04 () = hFamilyPointwise 1.0 @ hFamilyChecks ()
 
-let sde05 () =
-    let pointwise =
+/// Anderson's drift f - scoreFactor g^2 s in the Fokker–Planck check: the claim uses the library's ReverseDrift
+/// (scoreFactor 1); the control the PF-ODE's factor 1/2 with the noise g dw kept.
+let sde05Pointwise (scoreFactor: float option) =
         sample 501 cases (Gen.zip (Gmm.generate 2) (Gen.zip time (vector 2 -1.0 1.0)))
         |> List.map (fun (g, (t, u)) ->
             let p = VpLinear()
@@ -287,13 +288,17 @@ let sde05 () =
             let x = vec u * 1.5
             let density = exp (tk.LogDensity x)
             let s = tk.Score x
-            let drift = sde.ReverseDrift(t, x, s)
-            let divDrift = 2.0 * p.Drift t - p.DiffusionSquared t * tk.Marginal.LogDensityLaplacian x
+            let c = defaultArg scoreFactor 1.0
+            let drift = match scoreFactor with None -> sde.ReverseDrift(t, x, s) | Some c -> p.Drift t * x - c * p.DiffusionSquared t * s
+            let divDrift = 2.0 * p.Drift t - c * p.DiffusionSquared t * tk.Marginal.LogDensityLaplacian x
             let laplacianP = density * (tk.Marginal.LogDensityLaplacian x + s * s)
             let lhs = -(density * (s * drift) + density * divDrift) - 0.5 * p.DiffusionSquared t * laplacianP
             let rhs = fpRhs fokkerPlanck tk (p.Drift t) (p.DiffusionSquared t) x
             Check.closeScaled "-div(p(f - g^2 s)) - 1/2 g^2 Delta p = -div(p f) + 1/2 g^2 Delta p" 1e-10 (max density (abs rhs)) lhs rhs)
         |> Check.worst
+
+let sde05 () =
+    let pointwise = sde05Pointwise None
     // [R] F1 data N(m, S): reverse EM's mean and variance recursions are exact (linear score).
     let vp = VpLinear()
     let m0, s0 = 0.7, 0.5
@@ -325,7 +330,9 @@ let sde05 () =
 // ---------------------------------------------------------------------------------------------
 // SDE-06
 
-let sde06 () =
+/// `sdeCovariance` is the covariance the SDE's samples are compared with: alpha_{t|s} Var_s (the claim), or the
+/// PF-ODE's sqrt(Var_s Var_t) (the control: same marginals taken for the same path law).
+let sde06With (sdeCovariance: float -> float -> float -> float) =
     let vp = VpLinear()
     let s, t, S = 0.2, 0.5, 4.0
     let n = 100_000
@@ -343,7 +350,7 @@ let sde06 () =
     let covSde, seSde = meanAndSe (Array.map2 (*) xs sdeT)
     let covOde, seOde = meanAndSe (Array.map2 (*) xs odeT)
     [ Check.close "[O] PF-ODE map = sqrt(Var_t / Var_s)" 1e-7 c (sqrt (varT / varS))
-      Check.monteCarlo "[M] SDE: Cov(x_s, x_t) = alpha_{t|s} Var(x_s)" covSde seSde (alphaTS * varS) 0.0
+      Check.monteCarlo "[M] SDE: Cov(x_s, x_t) = alpha_{t|s} Var(x_s)" covSde seSde (sdeCovariance alphaTS varS varT) 0.0
       Check.monteCarlo "[M] PF-ODE: Cov = sqrt(Var_s Var_t)" covOde seOde (sqrt (varS * varT)) 0.0
       Check.exceeds "the two covariances differ by >= 20 SE" (abs (covSde - covOde)) (20.0 * sqrt (seSde ** 2.0 + seOde ** 2.0)) ]
 
@@ -354,7 +361,8 @@ let private mixture2 = Gmm.create [| 0.35; 0.65 |] [| [| -1.0; 0.5 |]; [| 1.2; -
 
 /// Augmented PF-ODE state (x, ell, I): dx/dt = v, d ell/dt = div v = d f - 1/2 g^2 Delta log p, and the
 /// matrix I' = f I - 1/2 g^2 H so that a fixed probe u gives the Hutchinson integral u^T I u.
-let sde07 () =
+/// `sign` +1: log p_0 = log p_1 + int div v (the claim); -1 subtracts it (the control).
+let sde07With sign =
     let p = VpLinear()
     let sde = LinearSde.Of p
     let data = Score.toolkit mixture2
@@ -377,7 +385,7 @@ let sde07 () =
             let u = Array.init 2 (fun _ -> if r.NextDouble() < 0.5 then -1.0 else 1.0)
             u[0] * u[0] * y1[3] + u[0] * u[1] * (y1[4] + y1[5]) + u[1] * u[1] * y1[6])
     let hMean, hSe = meanAndSe probes
-    [ Check.within "[O] forwards: |log p0(x0) - log p1(x1) - int div v|" (abs (logP0 - logP1 - y1[2])) 1e-7
+    [ Check.within "[O] forwards: |log p0(x0) - log p1(x1) - int div v|" (abs (logP0 - logP1 - sign * y1[2])) 1e-7
       Check.within "[O] backwards: returns to x0" (max (abs (yBack[0] - x0[0])) (abs (yBack[1] - x0[1]))) 1e-7
       Check.within "[O] backwards: ell accumulates -int div v" (abs (yBack[2] + y1[2])) 1e-7
       Check.close "Hutchinson trace integral = exact (u^T I u, E uu^T = I)" 1e-9 (y1[3] + y1[6]) y1[2]
@@ -386,7 +394,8 @@ let sde07 () =
 // ---------------------------------------------------------------------------------------------
 // SDE-08
 
-let sde08 () =
+/// `flow` true integrates the library's PF-ODE velocity (the claim); false its reverse-SDE drift f - g^2 s (the control).
+let sde08With flow =
     let p = VpScaledLinear()
     let sde = LinearSde.Of p
     let data = Score.toolkit Gmm.g3
@@ -394,7 +403,9 @@ let sde08 () =
     let starts = us |> Array.map data.Quantile
     let velocity t (xs: float[]) =
         let tk = data.Diffuse(p, t)
-        xs |> Array.map (fun x -> sde.ProbabilityFlowVelocity(t, vec [| x |], tk.Score(vec [| x |]))[0])
+        xs |> Array.map (fun x ->
+            let v, s = vec [| x |], tk.Score(vec [| x |])
+            (if flow then sde.ProbabilityFlowVelocity(t, v, s) else sde.ReverseDrift(t, v, s))[0])
     [ 0.1 .. 0.1 .. 1.0 ]
     |> List.collect (fun t ->
         let xs = solveOde velocity 0.0 t starts 1e-10 1e-12
@@ -410,9 +421,9 @@ let claims =
       claim "SDE-03" "probability-flow ODE (incl. state-dependent g)" family sde03
       claim "SDE-04" "generalised h(t) SDE family" family sde04
       claim "SDE-05" "reverse-time SDE" family sde05
-      claim "SDE-06" "same marginals != same path law" family sde06
-      claim "SDE-07" "PF-ODE log-likelihood (instantaneous change of variables)" family sde07
-      claim "SDE-08" "1-D PF-ODE transports quantiles" family sde08 ]
+      claim "SDE-06" "same marginals != same path law" family (fun () -> sde06With (fun aTS varS _ -> aTS * varS))
+      claim "SDE-07" "PF-ODE log-likelihood (instantaneous change of variables)" family (fun () -> sde07With 1.0)
+      claim "SDE-08" "1-D PF-ODE transports quantiles" family (fun () -> sde08With true) ]
 
 let controls =
     [ control "SDE-01" "increments scaled by dt instead of sqrt dt" family (fun () -> wienerChecks id)
@@ -420,4 +431,8 @@ let controls =
       control "SDE-02" "Fokker-Planck with a flipped sign on the divergence" family (fun () -> fpChecks fokkerPlanckFlipped)
       control "SDE-02" "GBM solved as Stratonovich (log-drift mu)" family (fun () -> gbmChecks (fun mu _ -> mu))
       control "SDE-03" "PF-ODE drift without the g grad g term (GBM)" family (fun () -> [ gbmFlowChecks false ])
-      control "SDE-04" "h-family with the sign of +1/2 h^2 score flipped" family (fun () -> hFamilyPointwise -1.0) ]
+      control "SDE-04" "h-family with the sign of +1/2 h^2 score flipped" family (fun () -> hFamilyPointwise -1.0)
+      control "SDE-05" "reverse drift f - 1/2 g^2 s (the PF-ODE's) with the noise g dw kept" family (fun () -> [ sde05Pointwise (Some 0.5) ])
+      control "SDE-06" "SDE two-time covariance taken as the PF-ODE's sqrt(Var_s Var_t)" family (fun () -> sde06With (fun _ varS varT -> sqrt (varS * varT)))
+      control "SDE-07" "log p_0 = log p_1 - int div v (sign of the divergence term)" family (fun () -> sde07With -1.0)
+      control "SDE-08" "reverse-SDE drift f - g^2 s integrated as the flow" family (fun () -> sde08With false) ]

@@ -29,7 +29,7 @@ let run (ctx: Context) =
         sde.ProbabilityFlowVelocity(t, Vector<float>.Build.DenseOfArray x, Vector<float>.Build.DenseOfArray score).ToArray()
     let ts = linspace 0.0 1.0 outputs
     let sol = dormandPrince velocity 0.0 x0 1.0 ts rtol atol
-    let paths = ts |> Array.map (stateAt sol)
+    let paths = sol.States
 
     // SDE-08: F_t(x_k(t)) = k/11, x_k(t) = F_t^{-1}(k/11), band masses 1/11, order preserved.
     let mutable cdfDev = 0.0
@@ -61,7 +61,7 @@ let run (ctx: Context) =
     ctx.Record("max_band_mass_deviation", massDev)
     ctx.Record("trajectories_ordered", ordered)
     ctx.Record("ode_evaluations", sol.Evaluations)
-    ctx.Record("ode_accepted_steps", sol.Times.Length - 1)
+    ctx.Record("ode_accepted_steps", sol.Steps)
     ctx.Record("alpha_1", alpha1)
     ctx.Record("p1_variance_formula_max_err", varErr)
     ctx.Record("p1_total_variation_to_standard_normal", p1Tv)

@@ -38,6 +38,12 @@ let ``wrong formula is rejected by its claim's check`` (name: string) =
     Assert.True(Outcome.rejects o, sprintf "%s was accepted: every check passed" name)
 
 [<Fact>]
+let ``every claim has a negative control`` () =
+    let controlled = Runner.controls |> List.map (fun c -> c.Id) |> Set.ofList
+    let without = Runner.claims |> List.map (fun c -> c.Id) |> List.filter (controlled.Contains >> not)
+    Assert.True(without.IsEmpty, sprintf "claims without a negative control: %A" without)
+
+[<Fact>]
 let ``every claim id is in the catalogue and every catalogue id has a claim`` () =
     Assert.Empty(Runner.unknownIds ())
     Assert.Empty(Runner.notChecked ())
