@@ -12,6 +12,8 @@ public static partial class torch
     public const ScalarType @bool = ScalarType.Bool;
     public static readonly Device CPU = Device.CPU;
     public static readonly Device CUDA = Device.CUDA;
+    /// <summary>Tensors without data (shapes and dtypes only), as PyTorch's "meta" device.</summary>
+    public static readonly Device META = Device.Meta;
 
     private static ScalarType defaultDtype = ScalarType.Float32;
 

@@ -54,10 +54,16 @@ public static partial class torch
 
             public double decay { get; }
 
+            /// <summary>avg ← avg + (1 − decay)(p − avg). An average follows its parameter to another device
+            /// (a model moved after the EMA was made).</summary>
             public void update()
             {
                 using var _ = no_grad();
-                foreach (var (_, p, avg) in entries) avg.lerp_(p, 1 - decay);
+                foreach (var (_, p, avg) in entries)
+                {
+                    if (avg.device != p.device) using (var moved = avg.to(p.device)) avg.set_data(moved);
+                    avg.lerp_(p, 1 - decay);
+                }
             }
 
             public void copy_to(nn.Module module)
