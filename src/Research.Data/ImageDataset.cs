@@ -71,32 +71,41 @@ public interface IBatchSource : IDisposable
 /// Shuffled mini-batches over an <see cref="ImageDataset"/>: the order of epoch e is a permutation drawn from
 /// a generator seeded by (seed, e) alone, so a run restored at a <see cref="DataPosition"/> sees exactly the
 /// batches an uninterrupted run would. The last incomplete batch of an epoch is dropped. Batches are written
-/// into two buffers allocated once: the tensors returned by <see cref="Next"/> are overwritten by the next call.
-/// For data-parallel training each of <c>worldSize</c> ranks takes the positions rank, rank + W, rank + 2W, ... of
-/// the same epoch permutation (PyTorch's DistributedSampler with drop_last): disjoint shards of equal size
-/// ⌊N / W⌋ that together cover the epoch but for fewer than W items.
+/// into two buffers allocated once, on <c>device</c> (the data set's by default): the tensors returned by
+/// <see cref="Next"/> are overwritten by the next call.
+/// For data-parallel training each of <c>worldSize</c> ranks reads its share of the epoch as
+/// <see cref="torch.utils.data.DistributedSampler"/> (drop_last) defines it: positions rank, rank + W, ... of the
+/// same permutation, disjoint shards of ⌊N / W⌋ that together cover the epoch but for fewer than W items.
+/// The permutation is this stream's own (<see cref="EpochOrder"/>), not the sampler's seed + epoch, so that
+/// seeds s and s + 1 do not see the same orders one epoch apart.
 /// </summary>
 public sealed class BatchStream : IBatchSource
 {
     private readonly ImageDataset data;
     private readonly Tensor images, labels;
-    private readonly int rank, worldSize;
+    private readonly utils.data.DistributedSampler sampler;
     private readonly long shardSize;
     private Tensor? order;
 
-    public BatchStream(ImageDataset data, int batchSize, ulong seed, DataPosition start = default, int rank = 0, int worldSize = 1)
+    public BatchStream(ImageDataset data, int batchSize, ulong seed, DataPosition start = default, int rank = 0, int worldSize = 1,
+        Device? device = null)
     {
         if (worldSize < 1 || rank < 0 || rank >= worldSize) throw new ArgumentException($"rank {rank} is not in 0..{worldSize - 1}");
-        (this.rank, this.worldSize, shardSize) = (rank, worldSize, data.Count / worldSize);
+        this.data = data;
+        Seed = seed;
+        sampler = new utils.data.DistributedSampler(data.Count, worldSize, rank, shuffle: true, drop_last: true, permutation: EpochOrder);
+        shardSize = sampler.num_samples;
         if (batchSize <= 0 || batchSize > shardSize)
             throw new ArgumentException($"batch size must lie in 1..{shardSize} (the dataset size per rank), got {batchSize}");
-        this.data = data;
         BatchSize = batchSize;
-        Seed = seed;
-        images = empty([batchSize, .. data.ImageShape], data.Images.dtype, data.Images.device).DetachFromDisposeScope();
-        labels = empty([batchSize], ScalarType.Int64, data.Images.device).DetachFromDisposeScope();
+        Device = device ?? data.Images.device;
+        images = empty([batchSize, .. data.ImageShape], data.Images.dtype, Device).DetachFromDisposeScope();
+        labels = empty([batchSize], ScalarType.Int64, Device).DetachFromDisposeScope();
         Position = start;
     }
+
+    /// <summary>Where the batches are.</summary>
+    public Device Device { get; }
 
     public int BatchSize { get; }
     public ulong Seed { get; }
@@ -104,15 +113,16 @@ public sealed class BatchStream : IBatchSource
     public DataPosition Position { get; set; }
     public long BatchesPerEpoch => shardSize / BatchSize;
 
-    /// <summary>The permutation of epoch <paramref name="epoch"/> (int64 [N]).</summary>
-    public Tensor EpochOrder(long epoch)
+    /// <summary>The permutation of the whole data set in epoch <paramref name="epoch"/>, before sharding.</summary>
+    public long[] EpochOrder(long epoch)
     {
         // SplitMix-style mixing keeps nearby (seed, epoch) pairs from giving related streams.
         ulong z = Seed + 0x9E3779B97F4A7C15UL * (ulong)(epoch + 1);
         z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
         z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
         using var g = new Generator(z ^ (z >> 31));
-        return randperm(data.Count, data.Images.device, g);
+        using var perm = randperm(data.Count, generator: g);
+        return perm.data<long>();
     }
 
     /// <summary>The next batch (images, labels), valid until the next call.</summary>
@@ -120,18 +130,27 @@ public sealed class BatchStream : IBatchSource
     {
         var (epoch, offset) = Position;
         if (offset + BatchSize > shardSize) (epoch, offset) = (epoch + 1, 0);
-        if (order is null || offset == 0 || OrderEpoch != epoch)
+        if (order is null || OrderEpoch != epoch)
         {
             order?.Dispose();
-            using var full = EpochOrder(epoch);
-            using var shard = worldSize == 1 ? full.alias() : full.narrow(0, 0, shardSize * worldSize).reshape(shardSize, worldSize).select(1, rank);
-            order = shard.contiguous().DetachFromDisposeScope();
+            sampler.set_epoch(epoch);
+            order = tensor(sampler.indices(), device: data.Images.device).DetachFromDisposeScope();
             OrderEpoch = epoch;
         }
         using (var idx = order.narrow(0, offset, BatchSize))
         {
-            index_select(data.Images, 0, idx, images);
-            index_select(data.Labels, 0, idx, labels);
+            if (Device == data.Images.device)
+            {
+                index_select(data.Images, 0, idx, images);
+                index_select(data.Labels, 0, idx, labels);
+            }
+            else
+            {
+                using var x = data.Images.index_select(0, idx);
+                using var y = data.Labels.index_select(0, idx);
+                images.copy_(x);
+                labels.copy_(y);
+            }
         }
         Position = new(epoch, offset + BatchSize);
         return (images, labels);

@@ -20,6 +20,8 @@ public static partial class torch
     public static readonly Device CPU = Device.CPU;
     /// <summary>The current CUDA device (cuda:0).</summary>
     public static readonly Device CUDA = Device.CUDA;
+    /// <summary>Tensors without data (shapes and dtypes only), as PyTorch's "meta" device.</summary>
+    public static readonly Device META = Device.Meta;
 
     private static ScalarType defaultDtype = ScalarType.Float32;
 

@@ -67,11 +67,14 @@ at::IntArrayRef Args::Ints(int k, int count) const {
   if (k + count > n_ints) throw std::invalid_argument("op expects " + std::to_string(count) + " integers at position " + std::to_string(k));
   return at::IntArrayRef(ints + k, count);
 }
+at::Device device_of(int64_t type, int64_t index) {
+  // The device types .NET names (Research.Torch.DeviceType); anything else is an error, not the CPU.
+  if (type != 0 && type != 1 && type != 14) throw std::invalid_argument("unsupported device type code " + std::to_string(type));
+  auto t = static_cast<at::DeviceType>(type);
+  return t == at::kCUDA ? at::Device(t, static_cast<c10::DeviceIndex>(index)) : at::Device(t);
+}
 at::TensorOptions Args::Options(int k) const {
-  auto device_type = I(k + 1) == 1 ? at::DeviceType::CUDA : at::DeviceType::CPU;
-  return at::TensorOptions()
-      .dtype(static_cast<at::ScalarType>(I(k)))
-      .device(at::Device(device_type, static_cast<c10::DeviceIndex>(I(k + 2))));
+  return at::TensorOptions().dtype(static_cast<at::ScalarType>(I(k))).device(device_of(I(k + 1), I(k + 2)));
 }
 c10::optional<at::Generator> Args::Gen() const {
   if (generator == nullptr) return c10::nullopt;
@@ -152,7 +155,7 @@ RT_EXPORT void rt_sizes(const at::Tensor* t, int64_t* out) {
 RT_EXPORT int64_t rt_numel(const at::Tensor* t) { return t->numel(); }
 RT_EXPORT int64_t rt_nbytes(const at::Tensor* t) { return t->defined() ? static_cast<int64_t>(t->nbytes()) : 0; }
 RT_EXPORT int rt_dtype(const at::Tensor* t) { return static_cast<int>(t->scalar_type()); }
-RT_EXPORT int rt_device_type(const at::Tensor* t) { return t->device().is_cuda() ? 1 : 0; }
+RT_EXPORT int rt_device_type(const at::Tensor* t) { return static_cast<int>(t->device().type()); }
 RT_EXPORT int rt_device_index(const at::Tensor* t) { return t->device().has_index() ? t->device().index() : 0; }
 RT_EXPORT int rt_requires_grad(const at::Tensor* t) { return t->requires_grad() ? 1 : 0; }
 RT_EXPORT int rt_is_leaf(const at::Tensor* t) { return t->is_leaf() ? 1 : 0; }
@@ -176,7 +179,8 @@ RT_EXPORT at::Tensor* rt_from_data(const void* data, const int64_t* sizes, int n
     auto st = static_cast<at::ScalarType>(dtype);
     at::Tensor host = at::empty(at::IntArrayRef(sizes, ndim), at::TensorOptions().dtype(st));
     if (host.nbytes() > 0) std::memcpy(host.data_ptr(), data, host.nbytes());
-    if (device_type == 1) host = host.to(at::Device(at::DeviceType::CUDA, static_cast<c10::DeviceIndex>(device_index)));
+    auto device = rt::device_of(device_type, device_index);
+    if (device != host.device()) host = host.to(device);
     return rt::wrap(std::move(host));
   })
 }
@@ -246,8 +250,7 @@ RT_EXPORT int rt_autograd_grad(const at::Tensor* const* outputs, int n_outputs, 
 // runs are reproducible regardless of what else draws random numbers.
 RT_EXPORT at::Generator* rt_generator_new(uint64_t seed, int device_type, int device_index) {
   GUARD(nullptr, {
-    auto device = at::Device(device_type == 1 ? at::DeviceType::CUDA : at::DeviceType::CPU,
-                             static_cast<c10::DeviceIndex>(device_index));
+    auto device = rt::device_of(device_type, device_index);
     auto* g = new at::Generator(at::globalContext().defaultGenerator(device).clone());
     g->set_current_seed(seed);
     return g;

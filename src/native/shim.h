@@ -29,6 +29,9 @@ namespace rt {
 
 void set_error(const char* message);
 
+// The device .NET names by (type code, index): 0 cpu, 1 cuda, 14 meta (c10::DeviceType values).
+at::Device device_of(int64_t type, int64_t index);
+
 // Wraps a tensor in a heap handle owned by .NET (freed by rt_free).
 at::Tensor* wrap(at::Tensor t);
 
@@ -50,9 +53,25 @@ struct Args {
   c10::optional<at::Scalar> OptS(int k) const;  // NaN means "not given"
   at::IntArrayRef IntsFrom(int k) const;
   at::IntArrayRef Ints(int k, int count) const;
-  // ints k, k+1, k+2 = dtype code (c10::ScalarType value), device type (0 cpu, 1 cuda), device index
+  // ints k, k+1, k+2 = dtype code (c10::ScalarType value), device type (0 cpu, 1 cuda, 14 meta), device index
   at::TensorOptions Options(int k) const;
   c10::optional<at::Generator> Gen() const;
+  // A generator draws on its own device (libtorch's kernels accept only a generator of the tensor's
+  // device). Drawn(device, draw) calls draw(d) with d the generator's device and moves the result to
+  // `device`: a CPU generator gives the same numbers whether they land on the CPU, CUDA or meta.
+  template <typename F>
+  at::Tensor Drawn(at::Device device, F draw) const {
+    if (generator == nullptr || generator->device() == device) return draw(device);
+    return draw(generator->device()).to(device);
+  }
+  // The same for an in-place draw into t: drawn into a twin on the generator's device, then copied.
+  template <typename F>
+  at::Tensor DrawnInto(const at::Tensor& t, F draw) const {
+    if (generator == nullptr || generator->device() == t.device()) return draw(t);
+    at::Tensor twin = at::empty_like(t, t.options().device(generator->device()));
+    draw(twin);
+    return t.copy_(twin);
+  }
 };
 
 // What an op returns: one tensor, several, or nothing (in-place ops whose result .NET ignores).

@@ -105,6 +105,43 @@ public class TwoProcessTests(ITestOutputHelper output)
         finally { Directory.Delete(root, recursive: true); }
     }
 
+    [Fact]
+    public void The_trainer_on_two_ranks_equals_one_process_on_the_whole_batch_and_only_rank_0_writes()
+    {
+        var root = Directory.CreateTempSubdirectory("ddp-trainer").FullName;
+        try
+        {
+            // 2 ranks × 6 against 1 × 12: 50 images give 4 batches an epoch either way, so 5 steps cross an epoch.
+            var two = Ranks.Launch("--nproc 2", $"trainer --steps 5 --batch 6 --out {root}/two/rank{{rank}}");
+            output.WriteLine(Describe(two));
+            Assert.Equal(0, two.ExitCode);
+            var one = Ranks.Launch("--nproc 1", $"trainer --steps 5 --batch 12 --out {root}/one/rank{{rank}}");
+            output.WriteLine(Describe(one));
+            Assert.Equal(0, one.ExitCode);
+
+            double[] Losses(string stdout, int rank, int world)
+            {
+                var m = Regex.Match(stdout, $@"rank {rank} of {world} losses: (.+)");
+                Assert.True(m.Success, $"no losses from rank {rank} of {world}");
+                return m.Groups[1].Value.Trim().Split(' ').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+            }
+            double[] r0 = Losses(two.Stdout, 0, 2), r1 = Losses(two.Stdout, 1, 2), whole = Losses(one.Stdout, 0, 1);
+            Assert.Equal(5, whole.Length);
+            // Equal halves: the whole batch's mean loss is the mean of the ranks' mean losses.
+            double lossDiff = whole.Select((l, i) => Math.Abs(l - (r0[i] + r1[i]) / 2)).Max();
+            double stateDiff = MaxDifference(Path.Combine(root, "one", "rank0", "checkpoint.safetensors"), Path.Combine(root, "two", "rank0", "checkpoint.safetensors"));
+            output.WriteLine($"largest difference, 2 ranks vs 1 process: loss {lossDiff:E2}, weights/optimizer/EMA {stateDiff:E2}");
+            Assert.InRange(lossDiff, 0, 1e-12);
+            Assert.InRange(stateDiff, 0, 1e-12);
+            Assert.True(r0.Zip(r1).Any(p => Math.Abs(p.First - p.Second) > 1e-6), "the ranks saw the same batches");
+
+            Assert.True(File.Exists(Path.Combine(root, "two", "rank0", "metrics.csv")));
+            Assert.Equal(6, File.ReadAllLines(Path.Combine(root, "two", "rank0", "metrics.csv")).Length);   // header + 5 steps
+            Assert.False(Directory.Exists(Path.Combine(root, "two", "rank1")), "rank 1 wrote files");
+        }
+        finally { Directory.Delete(root, recursive: true); }
+    }
+
     // Largest difference over every tensor of two checkpoints with the same names and shapes.
     private static double MaxDifference(string pathA, string pathB)
     {

@@ -14,6 +14,7 @@ namespace Research.Distributed.Worker;
 ///   silent             rank 1 never joins the collective; rank 0's must time out
 ///   ddp-step           data-parallel Adam steps on half-batches against one process on the whole batch
 ///   train-mlp          a small data-parallel training of a 2-D MLP regression (checkpoints, resume)
+///   trainer            the Trainer's data-parallel path (DataParallel, sharded BatchStream), float64
 ///   allreduce-bench    time of one all-reduce of N float32 values
 ///   unet-bench         data-parallel U-Net training images/s and gradient all-reduce time
 /// Options: --timeout-ms T (the default group's timeout), --collective-timeout-ms T (die, silent), --steps, --out, --resume, --numel, --reps.
@@ -25,7 +26,7 @@ public static class Program
     {
         if (args.Length == 0)
         {
-            Console.Error.WriteLine("usage: Research.Distributed.Worker collectives|die|silent|ddp-step|train-mlp|allreduce-bench|unet-bench [options]");
+            Console.Error.WriteLine("usage: Research.Distributed.Worker collectives|die|silent|ddp-step|train-mlp|trainer|allreduce-bench|unet-bench [options]");
             return 2;
         }
         var options = Options.Parse(args.Skip(1).ToArray());
@@ -43,6 +44,7 @@ public static class Program
                 "silent" => Failures.Silent(collectiveTimeout),
                 "ddp-step" => DdpStep.Run(options.Int("steps", 3)),
                 "train-mlp" => TrainMlp.Run(options),
+                "trainer" => TrainerRun.Run(options),
                 "allreduce-bench" => AllReduceBench.Run(options.Int("numel", 1_390_000), options.Int("reps", 20)),
                 "unet-bench" => UNetBench.Run(options.Int("batch", 32), options.Int("steps", 5)),
                 _ => throw new ArgumentException($"unknown scenario '{args[0]}'"),

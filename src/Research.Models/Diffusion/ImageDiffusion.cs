@@ -20,21 +20,24 @@ public sealed record ImageDiffusionOptions(
 /// <summary>
 /// A U-Net trained on images by a <see cref="DiffusionObjective"/>, with an EMA of its weights for sampling and
 /// classifier-free guidance (Ho &amp; Salimans 2022): labels are replaced by the null class with probability
-/// <see cref="ImageDiffusionOptions.LabelDropout"/> during training.
+/// <see cref="ImageDiffusionOptions.LabelDropout"/> during training. The networks live on the device given at
+/// construction (or wherever <see cref="Network"/> is moved later): training follows its batches, sampling and the
+/// EMA copy follow the network's parameters, and every draw is made by the generator passed in (on its own device,
+/// then copied).
 /// </summary>
 public sealed class ImageDiffusion : IDisposable
 {
     private readonly UNet emaNetwork;
 
     /// <summary>
-    /// A fresh U-Net initialised from <paramref name="generator"/>, its EMA copy, the AdamW optimizer and the
+    /// A fresh U-Net initialised from <paramref name="generator"/> on <paramref name="device"/> (the CPU by default), its EMA copy, the AdamW optimizer and the
     /// checkpoint part "unet".
     /// </summary>
-    public ImageDiffusion(ImageDiffusionOptions options, Generator generator)
+    public ImageDiffusion(ImageDiffusionOptions options, Generator generator, Device? device = null)
     {
         Options = options;
-        Network = new UNet(options.Network, new nn.LayerOptions(generator: generator));
-        emaNetwork = new UNet(options.Network);
+        Network = new UNet(options.Network, new nn.LayerOptions(device: device, generator: generator));
+        emaNetwork = new UNet(options.Network, new nn.LayerOptions(device: device));
         Optimizer = new optim.AdamW(Network.parameters(), options.LearningRate, weight_decay: options.WeightDecay);
         Ema = new optim.EMA(Network, options.EmaDecay);
         Part = new TrainedPart("unet", Network, Optimizer, Ema);
@@ -69,7 +72,7 @@ public sealed class ImageDiffusion : IDisposable
         Tensor? labels = null;
         if (Conditional)
         {
-            var drop = rand([c.Labels.size(0)], ScalarType.Float64, generator: c.Generator).lt(Options.LabelDropout);
+            var drop = rand([c.Labels.size(0)], ScalarType.Float64, c.Labels.device, c.Generator).lt(Options.LabelDropout);
             labels = c.Labels.masked_fill(drop, Options.Network.Classes);
         }
         c.Update(Part, Objective.Loss((x, t, y) => Network.forward(x, t, y), c.Inputs, c.Generator, labels).mean());
@@ -85,6 +88,8 @@ public sealed class ImageDiffusion : IDisposable
         var net = Network;
         if (ema)
         {
+            var device = Network.parameters()[0].device;
+            if (emaNetwork.parameters()[0].device != device) emaNetwork.to(device);
             Ema.copy_to(emaNetwork);
             net = emaNetwork;
         }
@@ -103,13 +108,14 @@ public sealed class ImageDiffusion : IDisposable
     /// <paramref name="guidance"/> w gives (1 + w) f(x, y) − w f(x); w = 0 is the conditional model; no labels is the
     /// unconditional model. With <paramref name="clipDenoised"/> every prediction of x_0 is clipped to the data
     /// range [-1, 1] before the sampler uses it (Ho et al.'s sampling; the ODE is then no longer the PF-ODE of the
-    /// network, so likelihoods use <see cref="Denoiser"/> directly). Returns the samples and the network
-    /// evaluations per sample.
+    /// network, so likelihoods use <see cref="Denoiser"/> directly). Returns the samples, on the network's device,
+    /// and the network evaluations per sample.
     /// </summary>
     public (Tensor samples, int nfe) Sample(Sampler sampler, double[] times, long n, Generator generator, Tensor? labels = null,
         double guidance = 0.0, bool ema = true, int batch = 250, bool clipDenoised = true, int imageSize = 28)
     {
         var model = Denoiser(ema);
+        var weight = Network.parameters()[0];
         var shape = new long[] { 0, Options.Network.ImageChannels, imageSize, imageSize };
         var parts = new List<Tensor>();
         int nfe = 0;
@@ -118,10 +124,11 @@ public sealed class ImageDiffusion : IDisposable
             using var scope = NewDisposeScope();
             long b = Math.Min(batch, n - i);
             shape[0] = b;
-            var x = randn(shape, generator: generator) * Process.Sigma(times[0]);
-            Denoiser d = labels is null ? model.Unconditional()
-                : guidance == 0.0 ? model.Given(labels.narrow(0, i, b))
-                : model.Guided(labels.narrow(0, i, b), guidance);
+            var x = randn(shape, weight.dtype, weight.device, generator) * Process.Sigma(times[0]);
+            var y = labels?.narrow(0, i, b).to(weight.device);
+            Denoiser d = y is null ? model.Unconditional()
+                : guidance == 0.0 ? model.Given(y)
+                : model.Guided(y, guidance);
             if (clipDenoised) d = Clipped(d);
             var result = sampler.Sample(d, Process, times, x, generator);
             nfe = result.Nfe;

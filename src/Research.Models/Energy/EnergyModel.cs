@@ -105,7 +105,7 @@ public sealed class EnergyModel : IDisposable
         {
             using var scope = NewDisposeScope();
             var sigma = Process.Sigma(t);
-            return (Score(x, full([1], sigma, x.dtype)) * -sigma).MoveToOuterScope();
+            return (Score(x, full([1], sigma, x.dtype, x.device)) * -sigma).MoveToOuterScope();
         });
 
     /// <summary>The times of <paramref name="levels"/> noise levels σ_max … σ_min, geometric, for annealed Langevin.</summary>

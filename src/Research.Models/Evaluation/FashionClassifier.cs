@@ -9,6 +9,8 @@ namespace Research.Models;
 /// The feature extractor of the image metrics: a small CNN trained by the project on Fashion-MNIST (nothing
 /// is downloaded). conv3×3(1→32)-ReLU-maxpool, conv3×3(32→64)-ReLU-maxpool, Linear(3136→128)-ReLU, which
 /// is the 128-dimensional feature layer, then Linear(128→10). Inputs are images in [-1, 1], [B, 1, 28, 28].
+/// The batched queries (<see cref="FeaturesOf"/>, <see cref="Predict"/>) run on the classifier's device and
+/// return their results on the images' device, so metrics mix a CUDA classifier with CPU image sets freely.
 /// </summary>
 public sealed class FashionClassifier : nn.Module<Tensor, Tensor>
 {
@@ -60,30 +62,32 @@ public sealed class FashionClassifier : nn.Module<Tensor, Tensor>
         eval();
         using var scope = NewDisposeScope();
         var parts = new List<Tensor>();
+        var device = conv1.weight.device;
         for (long i = 0; i < images.size(0); i += batch)
         {
-            var chunk = images.narrow(0, i, Math.Min(batch, images.size(0) - i));
+            var chunk = images.narrow(0, i, Math.Min(batch, images.size(0) - i)).to(device);
             var r = f(chunk);
-            parts.Add(r.dtype is ScalarType.Float32 ? r.to(ScalarType.Float64) : r);
+            parts.Add(r.to(r.dtype is ScalarType.Float32 ? ScalarType.Float64 : r.dtype, images.device));
         }
         train(wasTraining);
         return cat(parts.ToArray(), 0).MoveToOuterScope();
     }
 
     /// <summary>Trains a classifier with Adam (lr 2e-3 with cosine decay, batch 128) and random horizontal flips
-    /// for <paramref name="epochs"/> on <paramref name="train"/>, deterministically from <paramref name="seed"/>.</summary>
-    public static FashionClassifier Train(ImageDataset train, int epochs = 5, ulong seed = 0, bool progress = true)
+    /// for <paramref name="epochs"/> on <paramref name="train"/>, deterministically from <paramref name="seed"/>, on
+    /// <paramref name="device"/> (the CPU by default).</summary>
+    public static FashionClassifier Train(ImageDataset train, int epochs = 5, ulong seed = 0, bool progress = true, Device? device = null)
     {
         var generator = new Generator(seed);
-        var model = new FashionClassifier(new nn.LayerOptions(generator: generator));
+        var model = new FashionClassifier(new nn.LayerOptions(device: device, generator: generator));
         using var optimizer = new optim.Adam(model.parameters(), 2e-3);
-        using var batches = new BatchStream(train, 128, seed);
+        using var batches = new BatchStream(train, 128, seed, device: device);
         var part = new TrainedPart("classifier", model, optimizer);
         long steps = epochs * batches.BatchesPerEpoch;
         using var trainer = new Trainer([part], batches, c =>
         {
             // Fashion-MNIST's classes are mirror-symmetric: flipping half the batch left-right is free data.
-            var flip = rand([c.Inputs.size(0), 1, 1, 1], generator: c.Generator).lt(0.5);
+            var flip = rand([c.Inputs.size(0), 1, 1, 1], device: c.Inputs.device, generator: c.Generator).lt(0.5);
             var logits = model.forward(where(flip, c.Inputs.flip([3]), c.Inputs));
             c.Update(part, F.cross_entropy(logits, c.Labels));
         }, new TrainerOptions(steps, seed, LearningRate: new optim.CosineLR(2e-3, steps, 1e-5), Progress: progress), generator);
@@ -93,18 +97,18 @@ public sealed class FashionClassifier : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>The classifier cached at <paramref name="path"/> (safetensors), trained on the full training split
-    /// and saved there first if the file does not exist.</summary>
-    public static FashionClassifier LoadOrTrain(string path, int epochs = 5, ulong seed = 0, bool progress = true)
+    /// and saved there first if the file does not exist; on <paramref name="device"/> (the CPU by default).</summary>
+    public static FashionClassifier LoadOrTrain(string path, int epochs = 5, ulong seed = 0, bool progress = true, Device? device = null)
     {
         if (File.Exists(path))
         {
-            var model = new FashionClassifier();
+            var model = new FashionClassifier(new nn.LayerOptions(device: device));
             using var state = new DisposableDictionary(safetensors.load(path));
             model.load_state_dict(state.Items);
             return model;
         }
         using var data = ImageDataset.FashionMnist(train: true);
-        var trained = Train(data, epochs, seed, progress);
+        var trained = Train(data, epochs, seed, progress, device);
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         safetensors.save(trained.state_dict(), path);
         return trained;

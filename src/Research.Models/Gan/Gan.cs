@@ -147,6 +147,6 @@ public static class PointData
         if (points.dim != 2) throw new ArgumentException($"points must be [N, d], got [{string.Join(", ", points.shape)}]");
         using var scope = NewDisposeScope();
         return new ImageDataset(points.reshape(points.size(0), points.size(1), 1, 1).clone().MoveToOuterScope(),
-            zeros([points.size(0)], ScalarType.Int64).MoveToOuterScope(), 1);
+            zeros([points.size(0)], ScalarType.Int64, points.device).MoveToOuterScope(), 1);
     }
 }

@@ -23,7 +23,7 @@ public sealed record ModeCoverage(int Covered, int Modes, double HighQualityFrac
         int k = centres.GetLength(0), d = centres.GetLength(1);
         var flat = new double[k * d];
         Buffer.BlockCopy(centres, 0, flat, 0, flat.Length * sizeof(double));
-        var c = tensor(flat).reshape(k, d);
+        var c = tensor(flat, ScalarType.Float64, samples.device).reshape(k, d);
         var x = samples.detach().to(ScalarType.Float64);
         var distance = (x.unsqueeze(1) - c.unsqueeze(0)).square().sum(2).sqrt();   // [N, K]
         var (nearest, which) = distance.min(1);

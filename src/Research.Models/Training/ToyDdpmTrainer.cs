@@ -9,36 +9,42 @@ namespace Research.Models;
 /// The proof-of-life model: a <see cref="TimeConditionedMlp"/> trained as a DDPM (ε-prediction, Ho et
 /// al.'s linear VP table) on a 2-D toy distribution, with every random draw (initial weights, data,
 /// time steps, noise) from one seeded generator, so a run resumed from a checkpoint continues
-/// bit-identically on CPU.
+/// bit-identically on CPU. The model, its optimizer state and every batch live on <see cref="Device"/>; the
+/// generator stays on the CPU (a draw for another device is made there and copied), so the run's numbers
+/// start from the same weights and data whatever the device.
 /// </summary>
 public sealed class ToyDdpmTrainer : IDisposable
 {
-    private readonly Func<long, Generator, Tensor> data;
+    private readonly Func<long, Generator, Device, Tensor> data;
     private readonly int batchSize;
 
     /// <summary>A trainer whose every random draw comes from one generator seeded with <paramref name="seed"/>.</summary>
-    /// <param name="data">Draws a batch [n, 2] from the data distribution.</param>
+    /// <param name="data">Draws a batch [n, 2] from the data distribution on the given device.</param>
     /// <param name="seed">The seed of <see cref="Generator"/>.</param>
     /// <param name="batchSize">Points per step.</param>
     /// <param name="lr">Adam's learning rate.</param>
     /// <param name="width">Hidden width of the MLP.</param>
     /// <param name="depth">Number of hidden layers of the MLP.</param>
     /// <param name="steps">T of the linear DDPM table.</param>
-    public ToyDdpmTrainer(Func<long, Generator, Tensor> data, ulong seed, int batchSize = 512, double lr = 1e-3,
-        int width = 256, int depth = 3, int steps = 1000)
+    /// <param name="device">Where the model, its optimizer state and the batches live (the CPU by default).</param>
+    public ToyDdpmTrainer(Func<long, Generator, Device, Tensor> data, ulong seed, int batchSize = 512, double lr = 1e-3,
+        int width = 256, int depth = 3, int steps = 1000, Device? device = null)
     {
         this.data = data;
         this.batchSize = batchSize;
+        Device = device ?? torch.CPU;
         Generator = new Generator(seed);
-        Model = new TimeConditionedMlp(2, 64, width, depth, new nn.LayerOptions(generator: Generator));
+        Model = new TimeConditionedMlp(2, 64, width, depth, new nn.LayerOptions(device: Device, generator: Generator));
         Optimizer = new optim.Adam(Model.parameters(), lr);
         Ddpm = new DiscreteDdpm(DdpmSchedule.Linear(steps));
     }
 
     /// <summary>The ring of 8 Gaussians (radius 2, sd 0.05).</summary>
-    public static ToyDdpmTrainer Ring(ulong seed, int batchSize = 512, int width = 256, int depth = 3) =>
-        new((n, g) => Toy2D.RingOfGaussians(n, g), seed, batchSize, width: width, depth: depth);
+    public static ToyDdpmTrainer Ring(ulong seed, int batchSize = 512, int width = 256, int depth = 3, Device? device = null) =>
+        new((n, g, d) => Toy2D.RingOfGaussians(n, g, device: d), seed, batchSize, width: width, depth: depth, device: device);
 
+    /// <summary>Where the model, its optimizer state and the batches live.</summary>
+    public Device Device { get; }
     /// <summary>The ε-network.</summary>
     public TimeConditionedMlp Model { get; }
     /// <summary>Adam over the network's parameters.</summary>
@@ -54,7 +60,7 @@ public sealed class ToyDdpmTrainer : IDisposable
     public double TrainStep()
     {
         using var scope = NewDisposeScope();
-        var x0 = data(batchSize, Generator);
+        var x0 = data(batchSize, Generator, Device);
         Optimizer.zero_grad();
         var loss = Ddpm.Loss(Model.forward, x0, Generator);
         loss.backward();
@@ -63,9 +69,9 @@ public sealed class ToyDdpmTrainer : IDisposable
     }
 
     /// <summary>
-    /// <paramref name="n"/> samples [n, 2] by ancestral sampling from noise, drawn with <paramref name="generator"/>.
+    /// <paramref name="n"/> samples [n, 2] by ancestral sampling from noise, drawn with <paramref name="generator"/>, on <see cref="Device"/>.
     /// </summary>
-    public Tensor Sample(long n, Generator generator) => Ddpm.Sample(Model.forward, [n, 2], generator);
+    public Tensor Sample(long n, Generator generator) => Ddpm.Sample(Model.forward, [n, 2], generator, device: Device);
 
     private TrainedPart[] Parts => [new("model", Model, Optimizer)];
 

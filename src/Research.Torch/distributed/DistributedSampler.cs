@@ -16,20 +16,25 @@ public static partial class torch
             /// communicating; otherwise 0..n−1. Without <c>drop_last</c> the order is padded by repeating its
             /// beginning up to a multiple of the number of replicas; with it the tail is dropped. Rank r takes
             /// positions r, r + R, r + 2R, ...: the shards are disjoint (as positions) and together cover the
-            /// epoch. Call <see cref="set_epoch"/> at the start of each epoch for a new order.
+            /// epoch. Call <see cref="set_epoch"/> at the start of each epoch for a new order. A caller with its own
+            /// shuffle (<c>permutation</c>: epoch → an order of 0..n−1) keeps it and gets the same sharding.
             /// </summary>
             public sealed class DistributedSampler
             {
                 private long currentEpoch;
 
+                private readonly Func<long, long[]>? permutation;
+
                 /// <summary>
                 /// The sampler of rank <paramref name="rank"/> of <paramref name="num_replicas"/> (from the default
-                /// process group when null) over <paramref name="dataset_size"/> items. Throws ArgumentException for a
+                /// process group when null) over <paramref name="dataset_size"/> items; <paramref name="permutation"/>, if given, is the
+                /// shuffled order of each epoch (an order of 0..n−1) in place of randperm seeded with seed + epoch. Throws ArgumentException for a
                 /// negative size, no replicas or a rank out of range.
                 /// </summary>
                 public DistributedSampler(long dataset_size, int? num_replicas = null, int? rank = null, bool shuffle = true,
-                    ulong seed = 0, bool drop_last = false)
+                    ulong seed = 0, bool drop_last = false, Func<long, long[]>? permutation = null)
                 {
+                    this.permutation = permutation;
                     this.num_replicas = num_replicas ?? distributed.get_world_size();
                     this.rank = rank ?? distributed.get_rank();
                     if (dataset_size < 0) throw new ArgumentException($"dataset_size must be >= 0, got {dataset_size}");
@@ -75,7 +80,13 @@ public static partial class torch
                 public long[] indices()
                 {
                     long[] order;
-                    if (shuffle)
+                    if (shuffle && permutation is not null)
+                    {
+                        order = permutation(currentEpoch);
+                        if (order.Length != dataset_size)
+                            throw new InvalidOperationException($"the permutation of epoch {currentEpoch} has {order.Length} entries, not {dataset_size}");
+                    }
+                    else if (shuffle)
                     {
                         using var g = new Generator(seed + (ulong)currentEpoch);
                         using var perm = randperm(dataset_size, generator: g);

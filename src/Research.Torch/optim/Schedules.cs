@@ -67,11 +67,16 @@ public static partial class torch
             /// <summary>d, the weight of the old average in each update.</summary>
             public double decay { get; }
 
-            /// <summary>θ̄ ← d·θ̄ + (1 − d)·θ for every parameter; call after each optimizer step.</summary>
+            /// <summary>θ̄ ← d·θ̄ + (1 − d)·θ for every parameter; call after each optimizer step. An average follows its
+            /// parameter to another device (a model moved after the EMA was made).</summary>
             public void update()
             {
                 using var _ = no_grad();
-                foreach (var (_, p, avg) in entries) avg.lerp_(p, 1 - decay);
+                foreach (var (_, p, avg) in entries)
+                {
+                    if (avg.device != p.device) using (var moved = avg.to(p.device)) avg.set_data(moved);
+                    avg.lerp_(p, 1 - decay);
+                }
             }
 
             /// <summary>Copies the averages into the same-named parameters of <paramref name="module"/>.</summary>
