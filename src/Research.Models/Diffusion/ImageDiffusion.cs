@@ -22,6 +22,7 @@ public sealed record ImageDiffusionOptions(
 /// classifier-free guidance (Ho &amp; Salimans 2022): labels are replaced by the null class with probability
 /// <see cref="ImageDiffusionOptions.LabelDropout"/> during training.
 /// </summary>
+[GenerativeFamily("diffusion", LikelihoodKind.ExplicitBound, "ELBO (weighted denoising loss)", Note = "also an exact likelihood through the PF-ODE")]
 public sealed class ImageDiffusion : IDisposable
 {
     private readonly UNet emaNetwork;
