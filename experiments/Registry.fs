@@ -24,7 +24,8 @@ let all: Experiment list =
       GanRing.experiment
       DcganFashion.experiment
       Fig11RealNvp.experiment
-      Fig15EnergyModel.experiment ]
+      Fig15EnergyModel.experiment
+      Fig05Summary.experiment ]
 
 /// The default set: what `all` (or no name) runs.
 let defaults = all |> List.filter (fun e -> e.InDefault)
