@@ -25,7 +25,8 @@ let all: Experiment list =
       DcganFashion.experiment
       Fig11RealNvp.experiment
       Fig15EnergyModel.experiment
-      Fig05Summary.experiment ]
+      Fig05Summary.experiment
+      Fig06Taxonomy.experiment ]
 
 /// The default set: what `all` (or no name) runs.
 let defaults = all |> List.filter (fun e -> e.InDefault)
