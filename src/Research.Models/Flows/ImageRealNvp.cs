@@ -153,6 +153,8 @@ public sealed class FactorOut : FlowLayer
 /// <summary>
 /// RealNVP's preprocessing of pixels x ∈ (−1, 1): p = α + (1 − 2α)(x + 1)/2, y = logit p ∈ R, so that the couplings
 /// work on an unbounded space; α keeps p away from 0 and 1. log|det ∂y/∂x| = Σ_j [log((1 − 2α)/2) − log p_j − log(1 − p_j)].
+/// The map is a bijection from (−b, b), b = 1 + 2α/(1 − 2α), onto R, so the flow's density is normalised on (−b, b)^D and
+/// puts a little mass outside the pixel cube: bits/dim computed on the cube are conservative (never too low).
 /// </summary>
 public sealed class LogitTransform : FlowLayer
 {
