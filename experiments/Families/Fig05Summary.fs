@@ -206,7 +206,7 @@ let run (ctx: Context) =
                 let struct (x, ancestralNfe) = diffusion.Sample(Samplers.DdpmAncestral, grid, int64 ancestralSamples, g, labels, 0.0)
                 x.Dispose()
                 Some(ancestralNfe, 1000.0 * c.Elapsed.TotalSeconds / float ancestralSamples)
-        { Family = "diffusion"; Model = sprintf "U-Net %s, VP-ε (DDPM table), %d steps; DPM-Solver++(2M) %d steps" (string size.Network) size.Steps sampleSteps
+        { Family = "diffusion"; Model = sprintf "%s, VP-ε (DDPM table), %d steps; DPM-Solver++(2M) %d steps" (string size.Network) size.Steps sampleSteps
           Parameters = diffusion.Network.parameter_count (); Bpd = elbo @ [ "PF-ODE", pf ]
           Fd = fd; Precision = p; Recall = rc; SeedFds = []; Oscillation = detrendedOscillation (lossOf diffusionDir "loss")
           Nfe = nfe; MsPerSample = ms; SlowNfe = slow }
