@@ -2,6 +2,7 @@ namespace Research.Torch;
 
 public static partial class torch
 {
+    /// <summary>Gradients as functions (torch.autograd).</summary>
     public static unsafe partial class autograd
     {
         /// <summary>

@@ -4,6 +4,7 @@ namespace Research.Torch;
 
 public static partial class torch
 {
+    /// <summary>CUDA devices and memory, as torch.cuda.</summary>
     public static partial class cuda
     {
         /// <summary>Waits for every kernel queued on the device to finish (timing GPU work needs it). Throws

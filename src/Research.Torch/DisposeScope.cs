@@ -42,6 +42,10 @@ public sealed class DisposeScope : IDisposable
         outer?.Add(t);
     }
 
+    /// <summary>
+    /// Disposes every tensor this scope still owns; throws InvalidOperationException unless it is the innermost open
+    /// scope.
+    /// </summary>
     public void Dispose()
     {
         if (disposed) return;

@@ -6,6 +6,9 @@ public sealed class Generator : IDisposable
 {
     private IntPtr handle;
 
+    /// <summary>
+    /// A generator seeded with <paramref name="seed"/> on <paramref name="device"/> (the CPU by default).
+    /// </summary>
     public Generator(ulong seed, Device? device = null)
     {
         var d = device ?? Device.CPU;
@@ -13,6 +16,7 @@ public sealed class Generator : IDisposable
         Seed = seed;
     }
 
+    /// <summary>The seed this generator was created with.</summary>
     public ulong Seed { get; }
 
     internal IntPtr Handle => handle != IntPtr.Zero ? handle : throw new ObjectDisposedException(nameof(Generator));
@@ -25,6 +29,9 @@ public sealed class Generator : IDisposable
         return t;
     }
 
+    /// <summary>
+    /// Restores a state returned by <see cref="get_state"/>; throws TorchException for a state of the wrong size.
+    /// </summary>
     public void set_state(Tensor state)
     {
         Native.Check(Native.rt_generator_set_state(Handle, state.Handle));
@@ -32,6 +39,7 @@ public sealed class Generator : IDisposable
         GC.KeepAlive(state);
     }
 
+    /// <summary>Frees the native generator; calling it again does nothing.</summary>
     public void Dispose()
     {
         var h = Interlocked.Exchange(ref handle, IntPtr.Zero);
@@ -39,5 +47,6 @@ public sealed class Generator : IDisposable
         GC.SuppressFinalize(this);
     }
 
+    /// <summary>Frees the native generator of an undisposed Generator.</summary>
     ~Generator() => Dispose();
 }

@@ -6,7 +6,6 @@ namespace Research.Torch;
 
 /// <summary>The ops of src/native/ops.def, by name. At load every name is looked up in the native
 /// table, so a name missing on either side fails at start-up, not at first use.</summary>
-#pragma warning disable CS1591
 internal enum OpId
 {
     zeros, ones, empty, full, eye, arange, linspace, randn, rand, randint, randperm, zeros_like, 
@@ -28,7 +27,6 @@ internal enum OpId
     layer_norm, softmax, log_softmax, avg_pool2d, max_pool2d, upsample_nearest2d, dropout, 
     embedding, mse_loss, bce_with_logits, cross_entropy, index_select_out, topk
 }
-#pragma warning restore CS1591
 
 /// <summary>The C ABI of libresearch_torch (src/native) and the one place that turns its error codes
 /// into exceptions.</summary>

@@ -111,6 +111,10 @@ public static class safetensors
         catch (UnauthorizedAccessException) { }
     }
 
+    /// <summary>
+    /// The tensors of a safetensors file by name, on <paramref name="device"/> (the CPU by default); metadata dropped,
+    /// see load_with_metadata.
+    /// </summary>
     public static Dictionary<string, Tensor> load(string path, Device? device = null) => load_with_metadata(path, device).tensors;
 
     /// <summary>Reads and validates a file; every problem is an <see cref="InvalidDataException"/> naming it.</summary>

@@ -20,14 +20,20 @@ namespace Research.Torch;
 /// </summary>
 public static class Settings
 {
+    /// <summary>libtorch's intra-op threads: RESEARCH_TORCH_THREADS if positive, else the processor count.</summary>
     public static int Threads =>
         int.TryParse(Environment.GetEnvironmentVariable("RESEARCH_TORCH_THREADS"), out var n) && n > 0
             ? n
             : Environment.ProcessorCount;
 
+    /// <summary>True unless RESEARCH_TORCH_MALLOC=default: freed tensor memory stays in the heap.</summary>
     public static bool KeepFreedMemory =>
         !string.Equals(Environment.GetEnvironmentVariable("RESEARCH_TORCH_MALLOC"), "default", StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>
+    /// Bytes of unreachable tensors tolerated before a garbage collection (RESEARCH_TORCH_GC_BUDGET_MB, default 64 MiB;
+    /// 0 means never).
+    /// </summary>
     public static long GcBudgetBytes =>
         long.TryParse(Environment.GetEnvironmentVariable("RESEARCH_TORCH_GC_BUDGET_MB"), out var mb) && mb >= 0
             ? (mb == 0 ? long.MaxValue / 4 : mb << 20)

@@ -12,6 +12,10 @@ public sealed partial class Tensor
 {
     private const int PrintThreshold = 1000, EdgeItems = 3, LineWidth = 80;
 
+    /// <summary>
+    /// The tensor as PyTorch prints it, e.g. tensor([[1.0000, 2.0000]], dtype=torch.float64); more than 1000 elements
+    /// are summarised by the first and last 3 along each dimension.
+    /// </summary>
     public override string ToString()
     {
         if (IsDisposed) return "Tensor(disposed)";

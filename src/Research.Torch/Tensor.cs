@@ -30,8 +30,12 @@ public sealed unsafe partial class Tensor : IDisposable
         get => handle != IntPtr.Zero ? handle : throw new ObjectDisposedException(nameof(Tensor), "the tensor has been disposed");
     }
 
+    /// <summary>
+    /// True once <see cref="Dispose"/> has freed the native tensor; any further use throws ObjectDisposedException.
+    /// </summary>
     public bool IsDisposed => handle == IntPtr.Zero;
 
+    /// <summary>Frees the native tensor now; calling it again does nothing.</summary>
     public void Dispose()
     {
         var h = Interlocked.Exchange(ref handle, IntPtr.Zero);
@@ -41,6 +45,7 @@ public sealed unsafe partial class Tensor : IDisposable
         GC.SuppressFinalize(this);
     }
 
+    /// <summary>Frees the native tensor of an undisposed Tensor when the garbage collector finalises it.</summary>
     ~Tensor()
     {
         var h = Interlocked.Exchange(ref handle, IntPtr.Zero);
@@ -72,6 +77,7 @@ public sealed unsafe partial class Tensor : IDisposable
 
     // ---- metadata -------------------------------------------------------------------------------
 
+    /// <summary>The size of each dimension (Tensor.shape), a new array.</summary>
     public long[] shape
     {
         get
@@ -84,14 +90,21 @@ public sealed unsafe partial class Tensor : IDisposable
         }
     }
 
+    /// <summary>
+    /// The size of dimension <paramref name="dim"/>; negative values count from the end (Tensor.size).
+    /// </summary>
     public long size(int dim) => shape[dim < 0 ? dim + this.dim : dim];
 
+    /// <summary>The number of dimensions (Tensor.dim()).</summary>
     public int dim { get { var d = Native.rt_dim(Handle); GC.KeepAlive(this); return d; } }
 
+    /// <summary>The number of elements (Tensor.numel()).</summary>
     public long numel { get { var n = Native.rt_numel(Handle); GC.KeepAlive(this); return n; } }
 
+    /// <summary>The element type (Tensor.dtype).</summary>
     public ScalarType dtype { get { var t = (ScalarType)Native.rt_dtype(Handle); GC.KeepAlive(this); return t; } }
 
+    /// <summary>The device the data lives on (Tensor.device).</summary>
     public Device device
     {
         get
@@ -103,8 +116,16 @@ public sealed unsafe partial class Tensor : IDisposable
         }
     }
 
+    /// <summary>
+    /// True for a tensor that autograd did not compute from others: user-created tensors and parameters
+    /// (Tensor.is_leaf).
+    /// </summary>
     public bool is_leaf { get { var b = Native.rt_is_leaf(Handle) != 0; GC.KeepAlive(this); return b; } }
 
+    /// <summary>
+    /// Whether autograd records operations on this tensor (Tensor.requires_grad); only floating-point tensors can
+    /// require it.
+    /// </summary>
     public bool requires_grad
     {
         get { var b = Native.rt_requires_grad(Handle) != 0; GC.KeepAlive(this); return b; }
@@ -137,6 +158,7 @@ public sealed unsafe partial class Tensor : IDisposable
         }
     }
 
+    /// <summary>Keeps <see cref="grad"/> for this non-leaf tensor after backward (Tensor.retain_grad).</summary>
     public void retain_grad()
     {
         Native.Check(Native.rt_retain_grad(Handle));
@@ -173,6 +195,7 @@ public sealed unsafe partial class Tensor : IDisposable
         return v;
     }
 
+    /// <summary>The value of a one-element tensor as a float.</summary>
     public float ToSingle() => (float)ToDouble();
     /// <summary>The value of a one-element tensor as an integer: exact for every int64 (floating-point
     /// values are truncated toward zero).</summary>
@@ -183,6 +206,7 @@ public sealed unsafe partial class Tensor : IDisposable
         GC.KeepAlive(this);
         return v;
     }
+    /// <summary>The value of a one-element tensor as a bool: true when nonzero.</summary>
     public bool ToBoolean() => ToDouble() != 0.0;
 
     /// <summary>The value of a one-element tensor as T (PyTorch's item()).</summary>

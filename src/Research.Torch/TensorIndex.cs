@@ -32,18 +32,23 @@ public readonly struct TensorIndex
         step >= 1 ? new(Kind.Slice, start: start, stop: stop, step: step)
         : throw new ArgumentOutOfRangeException(nameof(step), step, "slice steps must be >= 1 (as in PyTorch)");
 
+    /// <summary>An integer index; negative values count from the end.</summary>
     public static implicit operator TensorIndex(long i) => new(Kind.Integer, integer: i);
+    /// <summary>An integer index; negative values count from the end.</summary>
     public static implicit operator TensorIndex(int i) => new(Kind.Integer, integer: i);
 
+    /// <summary>A C# index: <c>i</c> or <c>^i</c> (from the end); throws ArgumentOutOfRangeException for ^0.</summary>
     public static implicit operator TensorIndex(Index i) =>
         !i.IsFromEnd ? new(Kind.Integer, integer: i.Value)
         : i.Value > 0 ? new(Kind.Integer, integer: -i.Value)
         : throw new ArgumentOutOfRangeException(nameof(i), "^0 is past the last element; ^1 is the last");
 
+    /// <summary>A C# range <c>a..b</c> as the slice a:b with step 1; open ends are the whole extent.</summary>
     public static implicit operator TensorIndex(Range r) => new(Kind.Slice,
         start: r.Start.IsFromEnd ? (r.Start.Value == 0 ? long.MaxValue : -r.Start.Value) : r.Start.Value,
         stop: r.End.IsFromEnd ? (r.End.Value == 0 ? null : -r.End.Value) : r.End.Value);
 
+    /// <summary>An int64 index tensor (rows picked) or a bool mask (entries selected).</summary>
     public static implicit operator TensorIndex(Tensor t) => new(Kind.Tensor, tensor: t);
 
     /// <summary>How many dimensions of the indexed tensor this index consumes.</summary>

@@ -18,6 +18,7 @@ public sealed class DiffusedMixture
             .ToArray());
     }
 
+    /// <summary>The data mixture p_0 = sum_k pi_k N(m_k, S_k) before noising.</summary>
     public GaussianMixture Data { get; }
 
     /// <summary>alpha, sigma and their derivatives at this time.</summary>
@@ -26,8 +27,11 @@ public sealed class DiffusedMixture
     /// <summary>p_t as a mixture: component k is N(alpha m_k, alpha^2 S_k + sigma^2 I).</summary>
     public GaussianMixture Marginal { get; }
 
+    /// <summary>log p_t(x) of the marginal mixture.</summary>
     public double LogDensity(Vector<double> x) => Marginal.LogDensity(x);
+    /// <summary>The exact score grad_x log p_t(x).</summary>
     public Vector<double> Score(Vector<double> x) => Marginal.Score(x);
+    /// <summary>Posterior component probabilities r_k(x) = p(k | x_t = x), summing to 1.</summary>
     public double[] Responsibilities(Vector<double> x) => Marginal.Responsibilities(x);
 
     /// <summary>
@@ -56,9 +60,14 @@ public sealed class DiffusedMixture
     public Vector<double> Predict(Prediction prediction, Vector<double> x) =>
         Parameterization.Convert(Point, Prediction.X0, prediction, x, PosteriorMean(x));
 
-    // 1-D conveniences.
+    /// <summary>1-D conveniences (d = 1, scalars): log p_t(x).</summary>
     public double LogDensity(double x) => Marginal.LogDensity(x);
+    /// <summary>d/dx log p_t(x) for d = 1.</summary>
     public double Score(double x) => Marginal.Score(x);
+    /// <summary>E[x_0 | x_t = x] for d = 1.</summary>
     public double PosteriorMean(double x) => PosteriorMean(GaussianMixture.Scalar(x))[0];
+    /// <summary>
+    /// The exact network target of the given prediction type (eps, x_0, v, score, velocity) at x, for d = 1.
+    /// </summary>
     public double Predict(Prediction prediction, double x) => Predict(prediction, GaussianMixture.Scalar(x))[0];
 }

@@ -13,6 +13,10 @@ public sealed class Gaussian
     readonly Lazy<MathNet.Numerics.LinearAlgebra.Factorization.Cholesky<double>> cholesky;
     readonly Lazy<Matrix<double>> sampleFactor;
 
+    /// <summary>
+    /// N(mean, covariance) with a d-vector mean and a d x d covariance; throws ArgumentException when the shapes
+    /// disagree.
+    /// </summary>
     public Gaussian(Vector<double> mean, Matrix<double> covariance)
     {
         if (covariance.RowCount != mean.Count || covariance.ColumnCount != mean.Count)
@@ -30,8 +34,11 @@ public sealed class Gaussian
     /// <summary>The standard normal N(0, I_d).</summary>
     public static Gaussian Standard(int dimension) => Isotropic(Vector<double>.Build.Dense(dimension), 1.0);
 
+    /// <summary>The mean vector m (d entries).</summary>
     public Vector<double> Mean { get; }
+    /// <summary>The covariance matrix C (d x d), possibly singular.</summary>
     public Matrix<double> Covariance { get; }
+    /// <summary>The dimension d.</summary>
     public int Dimension => Mean.Count;
 
     /// <summary>log det Covariance.</summary>
@@ -43,6 +50,9 @@ public sealed class Gaussian
     /// <summary>Covariance^{-1} M.</summary>
     public Matrix<double> Solve(Matrix<double> m) => cholesky.Value.Solve(m);
 
+    /// <summary>
+    /// log N(x; m, C) = -(d log 2 pi + log det C + (x - m)^T C^{-1} (x - m))/2; needs C positive definite.
+    /// </summary>
     public double LogDensity(Vector<double> x)
     {
         var r = x - Mean;
@@ -58,6 +68,7 @@ public sealed class Gaussian
     /// <summary>E_q[log N(z; Mean, Covariance)] = log N(m_q; Mean, Covariance) - tr(C^{-1} V_q)/2, for q = N(m_q, V_q).</summary>
     public double ExpectedLogDensity(Gaussian q) => LogDensity(q.Mean) - 0.5 * Solve(q.Covariance).Trace();
 
+    /// <summary>One draw m + L z, z ~ N(0, I), with L a square root of C (works for singular C).</summary>
     public Vector<double> Sample(Random random)
     {
         var eps = Vector<double>.Build.Dense(Dimension, _ => Normal.Sample(random, 0.0, 1.0));

@@ -10,6 +10,10 @@ namespace Research.Diffusion;
 /// </summary>
 public sealed class GaussianMixture
 {
+    /// <summary>
+    /// A mixture of the given components; the weights are normalised to sum to 1. Throws ArgumentException for no
+    /// components, a count mismatch, a negative weight or components of different dimensions.
+    /// </summary>
     public GaussianMixture(IReadOnlyList<double> weights, IReadOnlyList<Gaussian> components)
     {
         if (weights.Count != components.Count || weights.Count == 0)
@@ -24,6 +28,7 @@ public sealed class GaussianMixture
         logWeights = Weights.Select(w => Math.Log(w)).ToArray();
     }
 
+    /// <summary>A mixture from weights, means and covariances, one of each per component.</summary>
     public GaussianMixture(IReadOnlyList<double> weights, IReadOnlyList<Vector<double>> means, IReadOnlyList<Matrix<double>> covariances)
         : this(weights, means.Zip(covariances, (m, c) => new Gaussian(m, c)).ToArray()) { }
 
@@ -35,7 +40,9 @@ public sealed class GaussianMixture
 
     /// <summary>pi_k, normalised to sum to 1.</summary>
     public IReadOnlyList<double> Weights { get; }
+    /// <summary>The components N(m_k, S_k).</summary>
     public IReadOnlyList<Gaussian> Components { get; }
+    /// <summary>The dimension d shared by every component.</summary>
     public int Dimension => Components[0].Dimension;
 
     /// <summary>log pi_k + log N(x; m_k, C_k), the terms every other quantity is built from.</summary>
@@ -94,12 +101,14 @@ public sealed class GaussianMixture
         }
     }
 
+    /// <summary>One draw: a component k ~ Categorical(pi), then x ~ N(m_k, S_k).</summary>
     public Vector<double> Sample(Random random)
     {
         var k = Categorical.Sample(random, Weights.ToArray());
         return Components[k].Sample(random);
     }
 
+    /// <summary><paramref name="count"/> independent draws.</summary>
     public Vector<double>[] Sample(Random random, int count) => Enumerable.Range(0, count).Select(_ => Sample(random)).ToArray();
 
     /// <summary>The law of x_t = alpha x_0 + sigma eps with x_0 from this mixture (F2).</summary>
@@ -107,7 +116,9 @@ public sealed class GaussianMixture
 
     // 1-D conveniences: the same quantities for d = 1, in scalars.
 
+    /// <summary>1-D convenience (d = 1): log p(x).</summary>
     public double LogDensity(double x) => LogDensity(Scalar(x));
+    /// <summary>1-D convenience (d = 1): d/dx log p(x).</summary>
     public double Score(double x) => Score(Scalar(x))[0];
 
     /// <summary>F(x) = sum_k pi_k Phi((x - m_k)/sd_k) (F2, 1-D only).</summary>

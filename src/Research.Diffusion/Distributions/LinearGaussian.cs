@@ -9,6 +9,10 @@ namespace Research.Diffusion;
 /// </summary>
 public sealed class LinearGaussian
 {
+    /// <summary>
+    /// The model z ~ prior, x | z ~ N(weight z + bias, noiseCovariance). Throws ArgumentException when weight is not
+    /// (dim x) by (dim z).
+    /// </summary>
     public LinearGaussian(Gaussian prior, Matrix<double> weight, Vector<double> bias, Matrix<double> noiseCovariance)
     {
         if (weight.ColumnCount != prior.Dimension || weight.RowCount != bias.Count)
@@ -23,6 +27,7 @@ public sealed class LinearGaussian
     public static LinearGaussian LatentModel(Matrix<double> weight, Vector<double> bias, double noiseVariance) =>
         new(Gaussian.Standard(weight.ColumnCount), weight, bias, noiseVariance * Matrix<double>.Build.DenseIdentity(weight.RowCount));
 
+    /// <summary>The prior N(mu, Lambda^{-1}) of the latent z.</summary>
     public Gaussian Prior { get; }
 
     /// <summary>A.</summary>

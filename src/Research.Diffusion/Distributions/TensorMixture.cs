@@ -17,7 +17,11 @@ public sealed class TensorMixture : IDisposable
     static readonly double Log2Pi = Math.Log(2.0 * Math.PI);
     readonly Tensor logWeights, means, eigenvectors, eigenvalues, classes, classLogPrior;
 
+    /// <summary>Moves <paramref name="mixture"/> to tensors, decomposing each covariance once.</summary>
+    /// <param name="mixture">The mixture p_0.</param>
     /// <param name="classes">The class of each component (0-based), or null for one class.</param>
+    /// <param name="dtype">The dtype of the tensors (float64 by default, for reference computations).</param>
+    /// <param name="device">Where the tensors live (CPU by default).</param>
     public TensorMixture(GaussianMixture mixture, IReadOnlyList<int>? classes = null, ScalarType dtype = ScalarType.Float64, Device? device = null)
     {
         Mixture = mixture;
@@ -38,8 +42,11 @@ public sealed class TensorMixture : IDisposable
             .Select(c => Math.Log(Enumerable.Range(0, k).Where(j => labels[j] == c).Sum(j => mixture.Weights[j]))).ToArray(), [classCount]);
     }
 
+    /// <summary>The mixture these tensors were built from (float64, MathNet).</summary>
     public GaussianMixture Mixture { get; }
+    /// <summary>The class label of each component (all 0 when none were given).</summary>
     public IReadOnlyList<int> Classes { get; }
+    /// <summary>The dimension d; batched inputs are [batch, d].</summary>
     public int Dimension => Mixture.Dimension;
 
     /// <summary>log p_t(x), or log p_t(x | y) = log sum_{k in y} pi_k N_k - log pi(y) with labels y [batch].</summary>
@@ -104,6 +111,7 @@ public sealed class TensorMixture : IDisposable
     static Tensor Mix(Tensor logJoint, Tensor perComponent) =>
         (nn.functional.softmax(logJoint, 1).unsqueeze(-1) * perComponent).sum(1);
 
+    /// <summary>Releases the tensors (means, eigenvectors, eigenvalues, weights) held by this mixture.</summary>
     public void Dispose()
     {
         foreach (var t in new[] { logWeights, means, eigenvectors, eigenvalues, classes, classLogPrior }) t.Dispose();

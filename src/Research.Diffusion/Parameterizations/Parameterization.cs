@@ -20,7 +20,9 @@ public enum Prediction
 /// <summary>out = OnX x + OnInput input: every conversion between predictions has this form.</summary>
 public readonly record struct AffineMap(double OnX, double OnInput)
 {
+    /// <summary>OnX x + OnInput input for scalars.</summary>
     public double Apply(double x, double input) => OnX * x + OnInput * input;
+    /// <summary>OnX x + OnInput input for vectors.</summary>
     public Vector<double> Apply(Vector<double> x, Vector<double> input) => OnX * x + OnInput * input;
 
     /// <summary>The map input -> out solved for input: input = (out - OnX x) / OnInput.</summary>
@@ -95,26 +97,47 @@ public static class Parameterization
         return basis(p, to).After(source.Inverse());
     }
 
+    /// <summary>
+    /// Converts a <paramref name="from"/> prediction <paramref name="value"/> at x to a <paramref name="to"/>
+    /// prediction; throws where <paramref name="from"/> does not determine <paramref name="to"/> (see
+    /// <see cref="Map"/>).
+    /// </summary>
     public static Vector<double> Convert(ProcessPoint p, Prediction from, Prediction to, Vector<double> x, Vector<double> value) =>
         Map(p, from, to).Apply(x, value);
 
+    /// <summary>
+    /// The scalar form of <see cref="Convert(ProcessPoint, Prediction, Prediction, Vector{double}, Vector{double})"/>.
+    /// </summary>
     public static double Convert(ProcessPoint p, Prediction from, Prediction to, double x, double value) =>
         Map(p, from, to).Apply(x, value);
 
+    /// <summary>score = -eps / sigma.</summary>
     public static Vector<double> ScoreFromEps(ProcessPoint p, Vector<double> x, Vector<double> eps) => Convert(p, Prediction.Eps, Prediction.Score, x, eps);
+    /// <summary>eps = -sigma score.</summary>
     public static Vector<double> EpsFromScore(ProcessPoint p, Vector<double> x, Vector<double> score) => Convert(p, Prediction.Score, Prediction.Eps, x, score);
+    /// <summary>x_0 = (x - sigma eps) / alpha.</summary>
     public static Vector<double> X0FromEps(ProcessPoint p, Vector<double> x, Vector<double> eps) => Convert(p, Prediction.Eps, Prediction.X0, x, eps);
+    /// <summary>eps = (x - alpha x_0) / sigma.</summary>
     public static Vector<double> EpsFromX0(ProcessPoint p, Vector<double> x, Vector<double> x0) => Convert(p, Prediction.X0, Prediction.Eps, x, x0);
 
     /// <summary>Tweedie: E[x_0 | x] = (x + sigma^2 score)/alpha (SCORE-01).</summary>
     public static Vector<double> X0FromScore(ProcessPoint p, Vector<double> x, Vector<double> score) => Convert(p, Prediction.Score, Prediction.X0, x, score);
+    /// <summary>score = -(x - alpha x_0) / sigma^2.</summary>
     public static Vector<double> ScoreFromX0(ProcessPoint p, Vector<double> x, Vector<double> x0) => Convert(p, Prediction.X0, Prediction.Score, x, x0);
+    /// <summary>v = alpha eps - sigma x_0, with x_0 from eps.</summary>
     public static Vector<double> VFromEps(ProcessPoint p, Vector<double> x, Vector<double> eps) => Convert(p, Prediction.Eps, Prediction.V, x, eps);
+    /// <summary>eps = (sigma x + alpha v) / (alpha^2 + sigma^2).</summary>
     public static Vector<double> EpsFromV(ProcessPoint p, Vector<double> x, Vector<double> v) => Convert(p, Prediction.V, Prediction.Eps, x, v);
+    /// <summary>x_0 = (alpha x - sigma v) / (alpha^2 + sigma^2).</summary>
     public static Vector<double> X0FromV(ProcessPoint p, Vector<double> x, Vector<double> v) => Convert(p, Prediction.V, Prediction.X0, x, v);
+    /// <summary>The PF-ODE velocity dx/dt = alpha' x_0 + sigma' eps, with x_0 from eps.</summary>
     public static Vector<double> VelocityFromEps(ProcessPoint p, Vector<double> x, Vector<double> eps) => Convert(p, Prediction.Eps, Prediction.Velocity, x, eps);
+    /// <summary>The PF-ODE velocity dx/dt = alpha' x_0 + sigma' eps, with eps from x_0.</summary>
     public static Vector<double> VelocityFromX0(ProcessPoint p, Vector<double> x, Vector<double> x0) => Convert(p, Prediction.X0, Prediction.Velocity, x, x0);
+    /// <summary>The PF-ODE velocity dx/dt from the score.</summary>
     public static Vector<double> VelocityFromScore(ProcessPoint p, Vector<double> x, Vector<double> score) => Convert(p, Prediction.Score, Prediction.Velocity, x, score);
+    /// <summary>eps from the PF-ODE velocity dx/dt.</summary>
     public static Vector<double> EpsFromVelocity(ProcessPoint p, Vector<double> x, Vector<double> velocity) => Convert(p, Prediction.Velocity, Prediction.Eps, x, velocity);
+    /// <summary>x_0 from the PF-ODE velocity dx/dt.</summary>
     public static Vector<double> X0FromVelocity(ProcessPoint p, Vector<double> x, Vector<double> velocity) => Convert(p, Prediction.Velocity, Prediction.X0, x, velocity);
 }

@@ -11,6 +11,7 @@ public sealed class DdpmTableProcess : VariancePreserving
 {
     private readonly double[] integrated;   // B at k/T, k = 0..T
 
+    /// <summary>The piecewise-linear-B process of <paramref name="schedule"/>, with time k/T at step k.</summary>
     public DdpmTableProcess(DdpmSchedule schedule)
     {
         Schedule = schedule;
@@ -18,8 +19,11 @@ public sealed class DdpmTableProcess : VariancePreserving
         for (var k = 1; k <= schedule.Steps; k++) integrated[k] = integrated[k - 1] - Math.Log(1.0 - schedule.Beta(k));   // -log(1 - beta_k)
     }
 
+    /// <summary>The discrete table this process interpolates.</summary>
     public DdpmSchedule Schedule { get; }
+    /// <summary>T, the number of steps of the table.</summary>
     public int Steps => Schedule.Steps;
+    /// <inheritdoc/>
     public override string Name => $"DDPM table (T = {Steps})";
 
     /// <summary>The continuous time of step k, k/T.</summary>
@@ -27,12 +31,14 @@ public sealed class DdpmTableProcess : VariancePreserving
 
     private int Interval(double t) => Math.Clamp((int)Math.Ceiling(t * Steps - 1e-12), 1, Steps);
 
+    /// <summary>The constant T log(alpha-bar_{k-1}/alpha-bar_k) on ((k-1)/T, k/T].</summary>
     public override double Beta(double t)
     {
         var k = Interval(t);
         return Steps * (integrated[k] - integrated[k - 1]);
     }
 
+    /// <summary>B(t), linear between the table's values -log alpha-bar_k at t = k/T; t is clamped to [0, 1].</summary>
     public override double IntegratedBeta(double t)
     {
         t = Math.Clamp(t, 0.0, 1.0);
@@ -41,6 +47,9 @@ public sealed class DdpmTableProcess : VariancePreserving
         return integrated[k - 1] + (t - start) * Steps * (integrated[k] - integrated[k - 1]);
     }
 
+    /// <summary>
+    /// The inverse of the piecewise-linear B by bisection over the steps; 0 for B &lt;= 0 and 1 beyond B(1).
+    /// </summary>
     public override double TimeAtIntegratedBeta(double integratedBeta)
     {
         if (integratedBeta <= 0.0) return 0.0;

@@ -7,18 +7,25 @@ namespace Research.Diffusion;
 /// </summary>
 public sealed class PolynomialConvex : NoiseProcess
 {
+    /// <summary>alpha = (1 - t)^n; throws ArgumentOutOfRangeException unless n &gt; 0.</summary>
     public PolynomialConvex(double exponent)
     {
         if (!(exponent > 0.0)) throw new ArgumentOutOfRangeException(nameof(exponent), exponent, "the exponent n must be positive");
         Exponent = exponent;
     }
 
+    /// <summary>The exponent n of alpha = (1 - t)^n.</summary>
     public double Exponent { get; }
+    /// <inheritdoc/>
     public override string Name => $"polynomial-convex (n = {Exponent:G3})";
 
+    /// <summary>alpha(t) = (1 - t)^n.</summary>
     public override double Alpha(double t) => Math.Pow(1.0 - t, Exponent);
+    /// <summary>sigma(t) = 1 - (1 - t)^n.</summary>
     public override double Sigma(double t) => 1.0 - Alpha(t);
+    /// <summary>alpha'(t) = -n (1 - t)^(n - 1).</summary>
     public override double AlphaPrime(double t) => -Exponent * Math.Pow(1.0 - t, Exponent - 1.0);
+    /// <summary>sigma'(t) = n (1 - t)^(n - 1).</summary>
     public override double SigmaPrime(double t) => -AlphaPrime(t);
 
     /// <summary>varsigma = (1 - alpha)/alpha gives alpha = 1/(1 + varsigma) = sigmoid(lambda/2), so t = 1 - alpha^(1/n).</summary>
@@ -32,8 +39,12 @@ public sealed class PolynomialConvex : NoiseProcess
 /// </summary>
 public sealed class LinearVp : VariancePreserving
 {
+    /// <inheritdoc/>
     public override string Name => "linear-VP";
+    /// <summary>beta(t) = 2/(1 - t), +inf at t = 1.</summary>
     public override double Beta(double t) => 2.0 / (1.0 - t);
+    /// <summary>B(t) = -2 log(1 - t).</summary>
     public override double IntegratedBeta(double t) => -2.0 * Elementary.Log1P(-t);
+    /// <summary>t = 1 - exp(-B/2).</summary>
     public override double TimeAtIntegratedBeta(double integratedBeta) => -Elementary.ExpM1(-0.5 * integratedBeta);
 }

@@ -16,9 +16,13 @@ public abstract class NoiseProcess
     /// <summary>Right end of the time interval; the process is defined on [0, TMax].</summary>
     public virtual double TMax => 1.0;
 
+    /// <summary>alpha(t), the scale of the data in x_t; 1 at t = 0.</summary>
     public abstract double Alpha(double t);
+    /// <summary>sigma(t), the standard deviation of the noise in x_t; 0 at t = 0.</summary>
     public abstract double Sigma(double t);
+    /// <summary>d alpha / dt.</summary>
     public abstract double AlphaPrime(double t);
+    /// <summary>d sigma / dt (may be +inf at t = 0, see <see cref="SigmaSquaredPrime"/>).</summary>
     public abstract double SigmaPrime(double t);
 
     /// <summary>
@@ -74,6 +78,7 @@ public abstract class NoiseProcess
     /// <summary>The time t with Varsigma(t) = varsigma; varsigma = 0 gives t = 0.</summary>
     public double TimeAtVarsigma(double varsigma) => TimeAtLogSnr(-2.0 * Math.Log(varsigma));
 
+    /// <summary>The process's <see cref="Name"/>.</summary>
     public override string ToString() => Name;
 }
 
@@ -86,6 +91,8 @@ public readonly record struct ProcessPoint(double Alpha, double Sigma, double Al
 /// </summary>
 public static class FlowMatchingTime
 {
+    /// <summary>s = 1 - t: flow-matching time of diffusion time t.</summary>
     public static double FromDiffusionTime(double t) => 1.0 - t;
+    /// <summary>t = 1 - s: diffusion time of flow-matching time s.</summary>
     public static double ToDiffusionTime(double s) => 1.0 - s;
 }

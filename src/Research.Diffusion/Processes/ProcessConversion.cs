@@ -61,14 +61,19 @@ public static class ProcessConversion
 /// </summary>
 public sealed class VpNormalForm(NoiseProcess process) : NoiseProcess
 {
+    /// <summary>The process being normalised.</summary>
     public NoiseProcess Original { get; } = process;
+    /// <inheritdoc/>
     public override string Name => $"VP form of {Original.Name}";
+    /// <summary>The time interval of <see cref="Original"/>.</summary>
     public override double TMax => Original.TMax;
 
     /// <summary>c = sqrt(alpha^2 + sigma^2), so x^ = x / c.</summary>
     public double Scale(double t) => Math.Sqrt(Square(Original.Alpha(t)) + Square(Original.Sigma(t)));
 
+    /// <summary>alpha / c.</summary>
     public override double Alpha(double t) => Original.Alpha(t) / Scale(t);
+    /// <summary>sigma / c.</summary>
     public override double Sigma(double t) => Original.Sigma(t) / Scale(t);
 
     /// <summary>(alpha/c)' = sigma (alpha' sigma - alpha sigma') / c^3 = -Cross / c^3.</summary>
@@ -80,6 +85,7 @@ public sealed class VpNormalForm(NoiseProcess process) : NoiseProcess
     /// <summary>sigma^2 = 1 - alpha^2 after normalisation, so (sigma^2)' = -2 alpha alpha'.</summary>
     public override double SigmaSquaredPrime(double t) => -2.0 * Alpha(t) * AlphaPrime(t);
 
+    /// <summary>The same as the original's: normalising by c leaves alpha/sigma, hence lambda, unchanged.</summary>
     public override double TimeAtLogSnr(double logSnr) => Original.TimeAtLogSnr(logSnr);
 
     /// <summary>sigma (alpha sigma' - sigma alpha') = alpha (sigma^2)'/2 - sigma^2 alpha', finite at sigma = 0.</summary>
@@ -96,13 +102,20 @@ public sealed class VpNormalForm(NoiseProcess process) : NoiseProcess
 /// <summary>alpha^ = 1, sigma^ = varsigma = sigma/alpha, on the same time axis (PROC-08).</summary>
 public sealed class VeNormalForm(NoiseProcess process) : NoiseProcess
 {
+    /// <summary>The process being normalised.</summary>
     public NoiseProcess Original { get; } = process;
+    /// <inheritdoc/>
     public override string Name => $"VE form of {Original.Name}";
+    /// <summary>The time interval of <see cref="Original"/>.</summary>
     public override double TMax => Original.TMax;
 
+    /// <summary>1: the VE form leaves the signal unscaled.</summary>
     public override double Alpha(double t) => 1.0;
+    /// <summary>0.</summary>
     public override double AlphaPrime(double t) => 0.0;
+    /// <summary>varsigma = sigma / alpha of the original.</summary>
     public override double Sigma(double t) => Original.Varsigma(t);
+    /// <summary>varsigma' = (varsigma^2)' / (2 varsigma).</summary>
     public override double SigmaPrime(double t) => 0.5 * SigmaSquaredPrime(t) / Sigma(t);
 
     /// <summary>(varsigma^2)' = g^2 / alpha^2 by PROC-02, finite at t = 0 where varsigma' is not.</summary>
@@ -112,5 +125,6 @@ public sealed class VeNormalForm(NoiseProcess process) : NoiseProcess
         return Original.DiffusionSquared(t) / (alpha * alpha);
     }
 
+    /// <summary>The same as the original's: lambda = -2 log varsigma is unchanged by dividing by alpha.</summary>
     public override double TimeAtLogSnr(double logSnr) => Original.TimeAtLogSnr(logSnr);
 }

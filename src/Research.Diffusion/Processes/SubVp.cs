@@ -6,11 +6,16 @@ namespace Research.Diffusion;
 /// </summary>
 public sealed class SubVp(VariancePreserving? variancePreserving = null) : NoiseProcess
 {
+    /// <summary>The VP process whose alpha this sub-VP shares (VP-linear by default).</summary>
     public VariancePreserving VariancePreserving { get; } = variancePreserving ?? new VpLinear();
+    /// <inheritdoc/>
     public override string Name => "sub-VP";
 
+    /// <summary>alpha(t) of the underlying VP process.</summary>
     public override double Alpha(double t) => VariancePreserving.Alpha(t);
+    /// <summary>alpha'(t) of the underlying VP process.</summary>
     public override double AlphaPrime(double t) => VariancePreserving.AlphaPrime(t);
+    /// <summary>sigma = 1 - alpha^2, computed as -expm1(-B) for precision at small t.</summary>
     public override double Sigma(double t) => -Elementary.ExpM1(-VariancePreserving.IntegratedBeta(t));
     /// <summary>sigma' = (1 - alpha^2)' is the VP (sigma^2)' = beta alpha^2, finite at t = 0.</summary>
     public override double SigmaPrime(double t) => VariancePreserving.SigmaSquaredPrime(t);

@@ -6,19 +6,26 @@ namespace Research.Diffusion;
 /// </summary>
 public sealed class VeGeometric(double sigmaMin = 0.01, double sigmaMax = 50.0) : NoiseProcess
 {
+    /// <summary>The noise level sigma_min setting the scale near t = 0.</summary>
     public double SigmaMin { get; } = sigmaMin;
+    /// <summary>The noise level sigma_max (sigma(1) = sqrt(sigma_max^2 - sigma_min^2)).</summary>
     public double SigmaMax { get; } = sigmaMax;
+    /// <inheritdoc/>
     public override string Name => "VE-geometric";
 
     double LogRatio => Math.Log(SigmaMax / SigmaMin);
 
+    /// <summary>1: VE does not scale the data.</summary>
     public override double Alpha(double t) => 1.0;
+    /// <summary>0.</summary>
     public override double AlphaPrime(double t) => 0.0;
+    /// <summary>sigma(t) = sigma_min sqrt((sigma_max/sigma_min)^(2t) - 1).</summary>
     public override double Sigma(double t) => SigmaMin * Math.Sqrt(Elementary.ExpM1(2.0 * t * LogRatio));
 
     /// <summary>+inf at t = 0, where sigma ~ sqrt(t).</summary>
     public override double SigmaPrime(double t) => 0.5 * SigmaSquaredPrime(t) / Sigma(t);
 
+    /// <summary>(sigma^2)' = 2 sigma_min^2 log(r) r^(2t), r = sigma_max/sigma_min; finite at t = 0.</summary>
     public override double SigmaSquaredPrime(double t) => 2.0 * SigmaMin * SigmaMin * LogRatio * Math.Exp(2.0 * t * LogRatio);
 
     /// <summary>sigma^2 = exp(-lambda) solved for t.</summary>
@@ -36,15 +43,22 @@ public sealed class VeGeometric(double sigmaMin = 0.01, double sigmaMax = 50.0) 
 /// </summary>
 public sealed class VeScoreSde(double sigmaMin = 0.01, double sigmaMax = 50.0) : NoiseProcess
 {
+    /// <summary>sigma(0) = sigma_min.</summary>
     public double SigmaMin { get; } = sigmaMin;
+    /// <summary>sigma(1) = sigma_max.</summary>
     public double SigmaMax { get; } = sigmaMax;
+    /// <inheritdoc/>
     public override string Name => "VE (score_sde marginal)";
 
     double LogRatio => Math.Log(SigmaMax / SigmaMin);
 
+    /// <summary>1: VE does not scale the data.</summary>
     public override double Alpha(double t) => 1.0;
+    /// <summary>0.</summary>
     public override double AlphaPrime(double t) => 0.0;
+    /// <summary>sigma(t) = sigma_min (sigma_max/sigma_min)^t.</summary>
     public override double Sigma(double t) => SigmaMin * Math.Exp(t * LogRatio);
+    /// <summary>sigma'(t) = sigma(t) log(sigma_max/sigma_min).</summary>
     public override double SigmaPrime(double t) => Sigma(t) * LogRatio;
 
     /// <summary>sigma = exp(-lambda/2) solved for t; throws below sigmaMin, which the process never reaches.</summary>
@@ -62,13 +76,20 @@ public sealed class VeScoreSde(double sigmaMin = 0.01, double sigmaMax = 50.0) :
 /// </summary>
 public sealed class Edm(double sigmaMax = 80.0) : NoiseProcess
 {
+    /// <inheritdoc/>
     public override string Name => "EDM";
+    /// <summary>sigma_max: EDM's time is its noise level.</summary>
     public override double TMax => sigmaMax;
 
+    /// <summary>1: EDM does not scale the data.</summary>
     public override double Alpha(double t) => 1.0;
+    /// <summary>0.</summary>
     public override double AlphaPrime(double t) => 0.0;
+    /// <summary>sigma(t) = t.</summary>
     public override double Sigma(double t) => t;
+    /// <summary>1.</summary>
     public override double SigmaPrime(double t) => 1.0;
+    /// <summary>t = sigma = exp(-lambda/2).</summary>
     public override double TimeAtLogSnr(double logSnr) => Math.Exp(-0.5 * logSnr);
 }
 
@@ -78,11 +99,16 @@ public sealed class Edm(double sigmaMax = 80.0) : NoiseProcess
 /// </summary>
 public sealed class RectifiedFlow : NoiseProcess
 {
+    /// <inheritdoc/>
     public override string Name => "RF";
 
+    /// <summary>alpha(t) = 1 - t.</summary>
     public override double Alpha(double t) => 1.0 - t;
+    /// <summary>-1.</summary>
     public override double AlphaPrime(double t) => -1.0;
+    /// <summary>sigma(t) = t.</summary>
     public override double Sigma(double t) => t;
+    /// <summary>1.</summary>
     public override double SigmaPrime(double t) => 1.0;
 
     /// <summary>varsigma = t/(1 - t), so t = varsigma/(1 + varsigma) = sigmoid(-lambda/2).</summary>

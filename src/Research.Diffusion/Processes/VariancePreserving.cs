@@ -16,8 +16,11 @@ public abstract class VariancePreserving : NoiseProcess
     /// <summary>The time t with B(t) = integratedBeta (closed form in every family here).</summary>
     public abstract double TimeAtIntegratedBeta(double integratedBeta);
 
+    /// <summary>alpha = exp(-B/2).</summary>
     public sealed override double Alpha(double t) => Math.Exp(-0.5 * IntegratedBeta(t));
+    /// <summary>alpha' = -beta alpha / 2.</summary>
     public sealed override double AlphaPrime(double t) => -0.5 * Beta(t) * Alpha(t);
+    /// <summary>sigma = sqrt(1 - alpha^2), computed as sqrt(-expm1(-B)).</summary>
     public sealed override double Sigma(double t) => Math.Sqrt(-Elementary.ExpM1(-IntegratedBeta(t)));
 
     /// <summary>sigma' = beta alpha^2 / (2 sigma): +inf at t = 0, where sigma ~ sqrt(beta(0) t).</summary>
@@ -37,8 +40,11 @@ public abstract class VariancePreserving : NoiseProcess
 /// <summary>VP with linear beta(t) = betaMin + t (betaMax - betaMin) (Song et al. 2021; F6 VP-lin).</summary>
 public sealed class VpLinear(double betaMin = 0.1, double betaMax = 20.0) : VariancePreserving
 {
+    /// <summary>beta(0) = betaMin.</summary>
     public double BetaMin { get; } = betaMin;
+    /// <summary>beta(1) = betaMax.</summary>
     public double BetaMax { get; } = betaMax;
+    /// <inheritdoc/>
     public override string Name => "VP-linear";
 
     /// <summary>
@@ -51,7 +57,9 @@ public sealed class VpLinear(double betaMin = 0.1, double betaMax = 20.0) : Vari
         return new VpLinear(steps * (betaStart - slope), steps * betaEnd);
     }
 
+    /// <summary>beta(t) = betaMin + t (betaMax - betaMin).</summary>
     public override double Beta(double t) => BetaMin + t * (BetaMax - BetaMin);
+    /// <summary>B(t) = betaMin t + (betaMax - betaMin) t^2 / 2.</summary>
     public override double IntegratedBeta(double t) => t * (BetaMin + 0.5 * t * (BetaMax - BetaMin));
 
     /// <summary>Root of (betaMax - betaMin)/2 t^2 + betaMin t - B, in the form without cancellation.</summary>
@@ -66,12 +74,16 @@ public sealed class VpLinear(double betaMin = 0.1, double betaMax = 20.0) : Vari
 /// </summary>
 public sealed class VpCosine(double offset = 0.008) : VariancePreserving
 {
+    /// <summary>The offset s of the cosine schedule (0.008), which keeps beta(0) finite and positive.</summary>
     public double Offset { get; } = offset;
+    /// <inheritdoc/>
     public override string Name => "VP-cosine";
 
     double Theta(double t) => 0.5 * Math.PI * (t + Offset) / (1.0 + Offset);
 
+    /// <summary>beta(t) = pi/(1 + s) tan(theta(t)).</summary>
     public override double Beta(double t) => Math.PI / (1.0 + Offset) * Math.Tan(Theta(t));
+    /// <summary>B(t) = 2 (log cos theta(0) - log cos theta(t)).</summary>
     public override double IntegratedBeta(double t) => 2.0 * (Math.Log(Math.Cos(Theta(0.0))) - Math.Log(Math.Cos(Theta(t))));
 
     /// <summary>theta(t) = acos(cos(theta(0)) exp(-B/2)); clamped at 0, where acos rounding could give -1e-18.</summary>
@@ -101,8 +113,10 @@ public sealed class VpScaledLinear : VariancePreserving
     public double A { get; }
     /// <summary>Intercept b of sqrt(beta(t)) = a t + b (beta(0) = b^2 is an extrapolation).</summary>
     public double B { get; }
+    /// <inheritdoc/>
     public override string Name => "VP-scaled-linear (SD)";
 
+    /// <summary>beta(t) = (a t + b)^2.</summary>
     public override double Beta(double t)
     {
         var r = A * t + B;

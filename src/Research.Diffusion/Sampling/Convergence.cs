@@ -56,6 +56,11 @@ public sealed class ConvergenceStudy : IDisposable
     readonly Denoiser model;
     readonly Tensor x, exact;
 
+    /// <summary>
+    /// Builds the study from noise time <paramref name="start"/> down to <paramref name="end"/> with
+    /// <paramref name="points"/> starting points (the sample's seed is <paramref name="seed"/> when d &gt; 1). Throws
+    /// ArgumentException unless start &gt; end and points &gt;= 1.
+    /// </summary>
     public ConvergenceStudy(GaussianMixture data, NoiseProcess process, double start, double end, int points = 32, int seed = 0)
     {
         if (!(start > end)) throw new ArgumentException($"a study runs from noise to data: start {start} must exceed end {end}");
@@ -81,8 +86,11 @@ public sealed class ConvergenceStudy : IDisposable
         exact.DetachFromDisposeScope();
     }
 
+    /// <summary>The process the samplers run under.</summary>
     public NoiseProcess Process { get; }
+    /// <summary>The time of the starting points (the noisy end).</summary>
     public double Start { get; }
+    /// <summary>The time at which errors are measured (the data end).</summary>
     public double End { get; }
 
     /// <summary>max_j |x_j - x_j*| of <paramref name="sampler"/> on <paramref name="times"/> (from Start to End), and its NFE.</summary>
@@ -122,6 +130,7 @@ public sealed class ConvergenceStudy : IDisposable
         return hit;
     }
 
+    /// <summary>Releases the starting points, the exact images and the mixture's tensors.</summary>
     public void Dispose()
     {
         x.Dispose();

@@ -76,7 +76,9 @@ public sealed class Denoiser(NoiseProcess process, Prediction prediction, Func<T
 /// </summary>
 public sealed class ConditionalDenoiser(NoiseProcess process, Prediction prediction, Func<Tensor, double, Tensor?, Tensor> evaluate)
 {
+    /// <summary>The process the network was trained on.</summary>
     public NoiseProcess Process { get; } = process;
+    /// <summary>What the network predicts.</summary>
     public Prediction Prediction { get; } = prediction;
 
     /// <summary>The model of p_t(x | y) for the given labels.</summary>

@@ -13,11 +13,13 @@ public delegate Tensor VectorField(double t, Tensor y);
 /// </summary>
 public sealed record ButcherTableau(string Name, int Order, double[] C, double[][] A, double[] B, double[]? BEmbedded = null, int? EmbeddedOrder = null)
 {
+    /// <summary>The number of stages s (function evaluations per step, one fewer when FSAL).</summary>
     public int Stages => B.Length;
 
     /// <summary>First same as last: the last stage is f at the new point, so an accepted step hands it to the next.</summary>
     public bool Fsal => C[^1] == 1.0 && A[^1].SequenceEqual(B.Take(A[^1].Length)) && B[^1] == 0.0;
 
+    /// <summary>The explicit Euler method, order 1.</summary>
     public static ButcherTableau Euler { get; } = new("Euler", 1, [0.0], [[]], [1.0]);
 
     /// <summary>Heun's method (explicit trapezoid), the second-order method of EDM (Karras et al. 2022, Alg. 1).</summary>

@@ -13,6 +13,10 @@ namespace Research.Diffusion;
 /// </summary>
 public sealed record SamplerProperties(int? Order = null, double? StrongOrder = null, double? WeakOrder = null, bool Adaptive = false, bool InjectsNoise = false)
 {
+    /// <summary>
+    /// True when the sampler draws noise (an SDE method or a noise-injecting one), so its output depends on the
+    /// generator.
+    /// </summary>
     public bool Stochastic => InjectsNoise || StrongOrder is not null || WeakOrder is not null;
 }
 
@@ -53,6 +57,7 @@ public sealed record Sampler(string Name, SamplerProperties Properties, SampleFu
         return new(Function(context, times, x), context.Nfe);
     }
 
+    /// <summary>The sampler's <see cref="Name"/>.</summary>
     public override string ToString() => Name;
 }
 
@@ -68,6 +73,7 @@ public sealed class SamplerContext(Denoiser model, NoiseProcess process, Generat
 
     /// <summary>Model evaluations so far.</summary>
     public int Nfe { get; private set; }
+    /// <summary>The process the model is read under.</summary>
     public NoiseProcess Process { get; } = process;
 
     /// <summary>The model's prediction of kind <paramref name="prediction"/> at (x, t); counts one evaluation.</summary>
@@ -96,13 +102,18 @@ public sealed class SamplerContext(Denoiser model, NoiseProcess process, Generat
     /// <summary>Standard normal noise shaped like <paramref name="like"/>, from the call's generator.</summary>
     public Tensor Noise(Tensor like) => randn(like.shape, like.dtype, like.device, generator);
 
+    /// <summary>alpha(t) of the process.</summary>
     public double Alpha(double t) => Process.Alpha(t);
+    /// <summary>sigma(t) of the process.</summary>
     public double Sigma(double t) => Process.Sigma(t);
+    /// <summary>varsigma(t) = sigma / alpha of the process.</summary>
     public double Varsigma(double t) => Process.Varsigma(t);
+    /// <summary>The time whose varsigma is <paramref name="varsigma"/>.</summary>
     public double TimeAtVarsigma(double varsigma) => Process.TimeAtVarsigma(varsigma);
 
     /// <summary>lambda of DPM-Solver, log(alpha / sigma): half of <see cref="NoiseProcess.LogSnr"/>.</summary>
     public double HalfLogSnr(double t) => 0.5 * Process.LogSnr(t);
+    /// <summary>The time whose half log-SNR log(alpha / sigma) is <paramref name="lambda"/>.</summary>
     public double TimeAtHalfLogSnr(double lambda) => Process.TimeAtLogSnr(2.0 * lambda);
 
     /// <summary>One step per interval of the grid: step(i, x) maps x at times[i] to x at times[i + 1].</summary>

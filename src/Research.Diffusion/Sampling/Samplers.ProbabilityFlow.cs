@@ -17,8 +17,11 @@ public static partial class Samplers
                     : tableau.Step(velocity, times[i], times[i + 1] - times[i], y).Y);
         });
 
+    /// <summary>PF-ODE with explicit Euler (order 1, one evaluation per step).</summary>
     public static Sampler Euler { get; } = ProbabilityFlow(ButcherTableau.Euler);
+    /// <summary>PF-ODE with Heun's method (order 2, two evaluations per step).</summary>
     public static Sampler Heun { get; } = ProbabilityFlow(ButcherTableau.Heun);
+    /// <summary>PF-ODE with classical Runge–Kutta RK4 (order 4, four evaluations per step).</summary>
     public static Sampler Rk4 { get; } = ProbabilityFlow(ButcherTableau.Rk4);
 
     /// <summary>

@@ -12,6 +12,7 @@ public sealed class DiscreteSigmas
 {
     readonly double[] sigmas, logSigmas;
 
+    /// <summary>The levels sigma_tau of <paramref name="schedule"/>'s table, tau = 0..T-1.</summary>
     public DiscreteSigmas(DdpmSchedule schedule)
     {
         sigmas = Enumerable.Range(1, schedule.Steps).Select(k => Math.Sqrt((1.0 - schedule.AlphaBar(k)) / schedule.AlphaBar(k))).ToArray();

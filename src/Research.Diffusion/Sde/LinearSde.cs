@@ -19,6 +19,7 @@ public sealed class LinearSde(Func<double, double> drift, Func<double, double> d
     /// <summary>The SDE of a noise process: f = alpha'/alpha, g^2 = alpha^2 (sigma^2/alpha^2)' (PROC-02).</summary>
     public static LinearSde Of(NoiseProcess process) => new(process.Drift, process.DiffusionSquared);
 
+    /// <summary>g(t) = sqrt(g^2), with g^2 clamped at 0 against rounding.</summary>
     public double G(double t) => Math.Sqrt(Math.Max(0.0, GSquared(t)));
 
     /// <summary>

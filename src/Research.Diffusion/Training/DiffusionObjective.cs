@@ -16,6 +16,7 @@ public abstract record TrainingTarget
     /// conditioning t / TMax.</summary>
     public sealed record Parameterized(Prediction Prediction) : TrainingTarget
     {
+        /// <summary>The prediction's name, e.g. "Eps".</summary>
         public override string ToString() => Prediction.ToString();
     }
 
@@ -23,14 +24,21 @@ public abstract record TrainingTarget
     /// x^ = x / alpha, varsigma = sigma / alpha: D = c_skip x^ + c_out F(c_in x^, c_noise).</summary>
     public sealed record Preconditioned(Preconditioning Preconditioning) : TrainingTarget
     {
+        /// <summary>"F" with the preconditioning's name.</summary>
         public override string ToString() => $"F ({Preconditioning.Name})";
     }
 
+    /// <summary>eps-prediction (DDPM).</summary>
     public static TrainingTarget Eps { get; } = new Parameterized(Prediction.Eps);
+    /// <summary>x_0-prediction.</summary>
     public static TrainingTarget X0 { get; } = new Parameterized(Prediction.X0);
+    /// <summary>v-prediction (Salimans &amp; Ho 2022).</summary>
     public static TrainingTarget V { get; } = new Parameterized(Prediction.V);
+    /// <summary>Score-prediction (score matching).</summary>
     public static TrainingTarget Score { get; } = new Parameterized(Prediction.Score);
+    /// <summary>PF-ODE velocity prediction (flow matching, rectified flow).</summary>
     public static TrainingTarget Velocity { get; } = new Parameterized(Prediction.Velocity);
+    /// <summary>EDM's preconditioned F with data standard deviation <paramref name="sigmaData"/>.</summary>
     public static TrainingTarget Edm(double sigmaData = 0.5) => new Preconditioned(Preconditioning.Edm(sigmaData));
 }
 
@@ -43,6 +51,7 @@ public abstract record TimeDistribution
     /// <summary>t uniform on [TMin, TMax·(1)]: the continuous-time objective of Song et al. 2021 (TMin avoids sigma = 0).</summary>
     public sealed record Uniform(double TMin = 1e-3) : TimeDistribution
     {
+        /// <inheritdoc/>
         public override double[] Sample(NoiseProcess process, int n, Generator generator)
         {
             using var u = rand([n], ScalarType.Float64, generator: generator);
@@ -53,6 +62,7 @@ public abstract record TimeDistribution
     /// <summary>t = k/T with k uniform in 1..T: the discrete DDPM (Ho et al. 2020) on a <see cref="DdpmTableProcess"/>.</summary>
     public sealed record UniformDiscrete(int Steps) : TimeDistribution
     {
+        /// <inheritdoc/>
         public override double[] Sample(NoiseProcess process, int n, Generator generator)
         {
             using var k = randint(1, Steps + 1, [n], generator: generator);
@@ -63,6 +73,7 @@ public abstract record TimeDistribution
     /// <summary>EDM's log-normal noise level: ln varsigma ~ N(Mean, Std²), t = varsigma⁻¹ (clamped to TMax).</summary>
     public sealed record LogNormalNoise(double Mean = -1.2, double Std = 1.2) : TimeDistribution
     {
+        /// <inheritdoc/>
         public override double[] Sample(NoiseProcess process, int n, Generator generator)
         {
             using var z = randn([n], ScalarType.Float64, generator: generator);
@@ -73,6 +84,7 @@ public abstract record TimeDistribution
     /// <summary>Logit-normal t = TMax·sigmoid(N(Mean, Std²)) (Esser et al. 2024, for rectified flow).</summary>
     public sealed record LogitNormal(double Mean = 0.0, double Std = 1.0) : TimeDistribution
     {
+        /// <inheritdoc/>
         public override double[] Sample(NoiseProcess process, int n, Generator generator)
         {
             using var z = randn([n], ScalarType.Float64, generator: generator);
@@ -95,18 +107,24 @@ public abstract record LossWeighting
     /// <summary>The plain mean squared error of whatever the network predicts (DDPM's simple loss on eps).</summary>
     public sealed record Unweighted : LossWeighting
     {
+        /// <summary>
+        /// Not defined: throws InvalidOperationException, because the unweighted loss weights the target's own error,
+        /// not eps's.
+        /// </summary>
         public override double EpsWeight(ProcessPoint p) => throw new InvalidOperationException("the unweighted loss has no eps-space weight; it weights the target's own error by 1");
     }
 
     /// <summary>w = SNR^Power: SNR weighting (Power 1) is the x_0-space squared error.</summary>
     public sealed record Snr(double Power = 1.0) : LossWeighting
     {
+        /// <summary>SNR^Power = (alpha/sigma)^(2 Power).</summary>
         public override double EpsWeight(ProcessPoint p) => Math.Pow(p.Alpha * p.Alpha / (p.Sigma * p.Sigma), Power);
     }
 
     /// <summary>Min-SNR-gamma (Hang et al. 2023): the x_0-space error weighted by min(SNR, gamma), i.e. w = min(SNR, gamma)/SNR.</summary>
     public sealed record MinSnr(double Gamma = 5.0) : LossWeighting
     {
+        /// <summary>min(SNR, gamma) / SNR.</summary>
         public override double EpsWeight(ProcessPoint p)
         {
             var snr = p.Alpha * p.Alpha / (p.Sigma * p.Sigma);
@@ -118,6 +136,7 @@ public abstract record LossWeighting
     /// x_0 error is varsigma times the eps error, so w = (varsigma² + sigma_d²)/sigma_d².</summary>
     public sealed record EdmLambda(double SigmaData = 0.5) : LossWeighting
     {
+        /// <summary>(varsigma^2 + sigma_d^2) / sigma_d^2.</summary>
         public override double EpsWeight(ProcessPoint p)
         {
             var varsigma = p.Sigma / p.Alpha;
@@ -129,8 +148,9 @@ public abstract record LossWeighting
 /// <summary>
 /// One training objective for every diffusion model: a process, a prediction target, a law of training
 /// times and a loss weighting (Karras et al. 2022's "a loss is three choices", plus the process).
-/// <see cref="Loss"/> draws t, then eps ~ N(0, I), forms x_t = alpha x_0 + sigma eps and returns the weighted
-/// per-sample squared error of the target, averaged over each sample's elements. The discrete DDPM is
+/// <see cref="Loss(DiffusionNetwork, Tensor, Generator, Tensor?)"/> draws t, then eps ~ N(0, I), forms
+/// x_t = alpha x_0 + sigma eps and returns the weighted per-sample squared error of the target, averaged over
+/// each sample's elements. The discrete DDPM is
 /// (<see cref="DdpmTableProcess"/>, eps, <see cref="TimeDistribution.UniformDiscrete"/>, unweighted).
 /// </summary>
 public sealed record DiffusionObjective(NoiseProcess Process, TrainingTarget Target, TimeDistribution Times, LossWeighting Weighting)
@@ -147,6 +167,7 @@ public sealed record DiffusionObjective(NoiseProcess Process, TrainingTarget Tar
     public static DiffusionObjective Edm(double sigmaData = 0.5, double sigmaMax = 80.0) =>
         new(new Edm(sigmaMax), TrainingTarget.Edm(sigmaData), new TimeDistribution.LogNormalNoise(), new LossWeighting.EdmLambda(sigmaData));
 
+    /// <summary>"process, target, times, weighting".</summary>
     public override string ToString() => $"{Process.Name}, {Target}, {Times}, {Weighting}";
 
     /// <summary>s(t): an error of e in the eps prediction is an error of s·e in the target at the same x_t

@@ -13,9 +13,13 @@ namespace Research.Models;
 /// </summary>
 public sealed class DiscreteDdpm(DdpmSchedule schedule)
 {
+    /// <summary>The beta table beta_1..beta_T.</summary>
     public DdpmSchedule Schedule { get; } = schedule;
+    /// <summary>The DDPM objective on the table's process: eps target, k uniform in 1..T, unweighted.</summary>
     public DiffusionObjective Objective { get; } = DiffusionObjective.Ddpm(schedule);
+    /// <summary>The continuous process through the table, with step k at time k/T.</summary>
     public NoiseProcess Process => Objective.Process;
+    /// <summary>T, the number of diffusion steps.</summary>
     public int Steps => Schedule.Steps;
 
     /// <summary>The mean simple loss over the batch; all randomness (k, then ε) from <paramref name="generator"/>.</summary>

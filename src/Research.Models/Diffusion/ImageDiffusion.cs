@@ -27,6 +27,10 @@ public sealed class ImageDiffusion : IDisposable
 {
     private readonly UNet emaNetwork;
 
+    /// <summary>
+    /// A fresh U-Net initialised from <paramref name="generator"/>, its EMA copy, the AdamW optimizer and the
+    /// checkpoint part "unet".
+    /// </summary>
     public ImageDiffusion(ImageDiffusionOptions options, Generator generator)
     {
         Options = options;
@@ -37,13 +41,23 @@ public sealed class ImageDiffusion : IDisposable
         Part = new TrainedPart("unet", Network, Optimizer, Ema);
     }
 
+    /// <summary>The choices this model was built with.</summary>
     public ImageDiffusionOptions Options { get; }
+    /// <summary>The training objective (process, target, time law, weighting).</summary>
     public DiffusionObjective Objective => Options.Objective;
+    /// <summary>The noise process of the objective.</summary>
     public NoiseProcess Process => Objective.Process;
+    /// <summary>The trained U-Net (raw weights; sampling uses the EMA copy).</summary>
     public UNet Network { get; }
+    /// <summary>AdamW over the network's parameters.</summary>
     public optim.AdamW Optimizer { get; }
+    /// <summary>
+    /// The exponential moving average of the network's weights, decay <see cref="ImageDiffusionOptions.EmaDecay"/>.
+    /// </summary>
     public optim.EMA Ema { get; }
+    /// <summary>Network, optimizer and EMA as one checkpoint part.</summary>
     public TrainedPart Part { get; }
+    /// <summary>True when the network has a class embedding (<see cref="UNetConfig.Classes"/> &gt; 0).</summary>
     public bool Conditional => Options.Network.Classes > 0;
 
     /// <summary>Warm-up, then cosine decay to 10% over the run.</summary>
@@ -127,6 +141,7 @@ public sealed class ImageDiffusion : IDisposable
             return d.Predict(Prediction.X0, x, t).clamp(-1.0, 1.0).MoveToOuterScope();
         });
 
+    /// <summary>Releases the network, its EMA copy, the optimizer state and the EMA buffers.</summary>
     public void Dispose()
     {
         Network.Dispose();

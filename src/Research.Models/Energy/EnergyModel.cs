@@ -19,6 +19,10 @@ public sealed class EnergyModel : IDisposable
 {
     private readonly nn.Sequential network;
 
+    /// <summary>
+    /// An MLP (d + 1) → hidden → hidden → hidden → 1 with SiLU, trained with Adam at <paramref name="learningRate"/> on
+    /// the noise levels of <paramref name="process"/>. Throws ArgumentException unless dim and hidden are positive.
+    /// </summary>
     public EnergyModel(int dim, int hidden, VeGeometric process, double learningRate = 1e-3, nn.LayerOptions? options = null)
     {
         if (dim < 1 || hidden < 1) throw new ArgumentException($"dim and hidden must be positive, got {dim}, {hidden}");
@@ -30,10 +34,15 @@ public sealed class EnergyModel : IDisposable
         Part = new TrainedPart("energy", network, Optimizer);
     }
 
+    /// <summary>The data dimension d.</summary>
     public int Dim { get; }
+    /// <summary>The VE process whose noise levels σ the model is trained on and sampled with.</summary>
     public VeGeometric Process { get; }
+    /// <summary>The energy network E_θ: input [B, d + 1] (x and σ), output [B, 1].</summary>
     public nn.Module Network => network;
+    /// <summary>Adam over the network's parameters.</summary>
     public optim.Adam Optimizer { get; }
+    /// <summary>Network and optimizer as the checkpoint part "energy".</summary>
     public TrainedPart Part { get; }
 
     /// <summary>E_θ(x, σ) [B] for x [B, d] and σ [B] (or a scalar tensor).</summary>
@@ -83,8 +92,12 @@ public sealed class EnergyModel : IDisposable
         return (score * sigma.unsqueeze(1) + eps).square().sum(1).MoveToOuterScope();
     }
 
+    /// <summary>
+    /// One trainer step: the mean denoising score-matching loss of the batch (flattened to [B, d]), recorded as "dsm".
+    /// </summary>
     public void TrainStep(StepContext c) => c.Update(Part, DenoisingScoreMatchingLoss(c.Inputs.flatten(1), c.Generator).mean(), "dsm");
 
+    /// <summary>A trainer over <paramref name="data"/> running <see cref="TrainStep"/>.</summary>
     public Trainer Trainer(IBatchSource data, TrainerOptions options, Generator generator) => new([Part], data, TrainStep, options, generator);
 
     /// <summary>The model as a denoiser of <see cref="Process"/> (ε̂ = −σ s_θ), for the library's samplers.</summary>
@@ -103,6 +116,7 @@ public sealed class EnergyModel : IDisposable
         return Enumerable.Range(0, levels).Select(i => Process.TimeAtVarsigma(Math.Exp(hi + (lo - hi) * i / Math.Max(1, levels - 1)))).ToArray();
     }
 
+    /// <summary>Releases the optimizer state and the network.</summary>
     public void Dispose()
     {
         Optimizer.Dispose();

@@ -15,8 +15,12 @@ public sealed class FashionClassifier : nn.Module<Tensor, Tensor>
     private readonly nn.Conv2d conv1, conv2;
     private readonly nn.Linear fc, head;
 
+    /// <summary>Width of the feature layer used by the image metrics (128).</summary>
     public const int FeatureWidth = 128;
 
+    /// <summary>
+    /// An untrained classifier; the layers are initialised from <paramref name="options"/>'s generator, if any.
+    /// </summary>
     public FashionClassifier(nn.LayerOptions? options = null)
     {
         conv1 = register_module("conv1", new nn.Conv2d(1, 32, 3, padding: 1, options: options));

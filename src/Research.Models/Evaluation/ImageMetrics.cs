@@ -46,6 +46,7 @@ public static class ImageMetrics
         return diff.DotProduct(diff) + a.Covariance.Trace() + b.Covariance.Trace() - 2.0 * traceRoot;
     }
 
+    /// <summary>The Fréchet distance between the Gaussians fitted to two feature sets [N, D] and [M, D].</summary>
     public static double FrechetDistance(Tensor featuresA, Tensor featuresB) =>
         FrechetDistance(FeatureStatistics.Of(featuresA), FeatureStatistics.Of(featuresB));
 

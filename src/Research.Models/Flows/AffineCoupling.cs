@@ -54,10 +54,14 @@ public sealed class AffineCoupling : FlowLayer
         return Enumerable.Range(0, dim).Select(i => i % 2 == parity).ToArray();
     }
 
+    /// <summary>The mask, length D: true marks a conditioning coordinate.</summary>
     public bool[] Mask { get; }
+    /// <summary>The log-scale network s: [B, d] → [B, D − d].</summary>
     public nn.Module<Tensor, Tensor> Scale { get; }
+    /// <summary>The shift network t: [B, d] → [B, D − d].</summary>
     public nn.Module<Tensor, Tensor> Shift { get; }
 
+    /// <summary>y_c = x_c, y_r = x_r ⊙ exp(s(x_c)) + t(x_c), and log|det| = Σ_j s_j(x_c) [B]; x is [B, D].</summary>
     public override (Tensor y, Tensor logDet) Forward(Tensor x)
     {
         CheckInput(x, "x");
@@ -68,6 +72,9 @@ public sealed class AffineCoupling : FlowLayer
         return (Join(xc, yr).MoveToOuterScope(), s.sum(1).MoveToOuterScope());
     }
 
+    /// <summary>
+    /// x_c = y_c, x_r = (y_r − t(y_c)) ⊙ exp(−s(y_c)), and log|det| = −Σ_j s_j(y_c) [B]; y is [B, D].
+    /// </summary>
     public override (Tensor x, Tensor logDet) Inverse(Tensor y)
     {
         CheckInput(y, "y");

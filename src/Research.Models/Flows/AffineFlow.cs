@@ -36,9 +36,12 @@ public sealed class AffineFlow : FlowLayer
     }
 
     private readonly Tensor weight, bias;
+    /// <summary>The matrix W [D, D] (a trainable parameter).</summary>
     public Tensor Weight => weight;
+    /// <summary>The offset b [D] (a trainable parameter).</summary>
     public Tensor Bias => bias;
 
+    /// <summary>y = W x + b for x [B, D], and log|det W| repeated to [B].</summary>
     public override (Tensor y, Tensor logDet) Forward(Tensor x)
     {
         CheckInput(x, "x");
@@ -48,6 +51,7 @@ public sealed class AffineFlow : FlowLayer
         return (y.MoveToOuterScope(), logDet.MoveToOuterScope());
     }
 
+    /// <summary>x = W⁻¹(y − b) by a linear solve for y [B, D], and −log|det W| repeated to [B].</summary>
     public override (Tensor x, Tensor logDet) Inverse(Tensor y)
     {
         CheckInput(y, "y");

@@ -13,6 +13,7 @@ namespace Research.Models;
 /// </summary>
 public abstract class FlowLayer : nn.Module
 {
+    /// <summary>A layer on R^<paramref name="dim"/>; throws ArgumentException for dim &lt; 1.</summary>
     protected FlowLayer(int dim)
     {
         if (dim < 1) throw new ArgumentException($"a flow acts on R^D with D >= 1, got D = {dim}");
@@ -28,6 +29,9 @@ public abstract class FlowLayer : nn.Module
     /// <summary>x = f⁻¹(y) and log|det ∂x/∂y| (= −log|det ∂y/∂x| at that x) for y [B, D].</summary>
     public abstract (Tensor x, Tensor logDet) Inverse(Tensor y);
 
+    /// <summary>
+    /// Throws ArgumentException unless <paramref name="x"/> is [B, D]; <paramref name="name"/> names it in the message.
+    /// </summary>
     protected void CheckInput(Tensor x, string name)
     {
         if (x.dim != 2 || x.size(1) != Dim)

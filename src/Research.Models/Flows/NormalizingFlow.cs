@@ -15,6 +15,10 @@ public sealed class NormalizingFlow : FlowLayer
 {
     private readonly FlowLayer[] layers;
 
+    /// <summary>
+    /// The composition of <paramref name="layers"/>, applied in order in the normalising direction. Throws
+    /// ArgumentException for a null layer or layers of different dimensions.
+    /// </summary>
     public NormalizingFlow(params FlowLayer[] layers) : base(layers is { Length: > 0 } ? layers[0].Dim : 0)
     {
         if (layers.Any(l => l is null)) throw new ArgumentException("a flow layer is null");
@@ -23,6 +27,7 @@ public sealed class NormalizingFlow : FlowLayer
         for (int i = 0; i < layers.Length; i++) register_module(i.ToString(), layers[i]);
     }
 
+    /// <summary>The layers h_1 … h_n, in the normalising (data → latent) order.</summary>
     public IReadOnlyList<FlowLayer> Layers => layers;
 
     /// <summary>log N(z; 0, I_D) per row of z [B, D]: the base density, the diffusion prior at unit variance.</summary>
@@ -78,6 +83,10 @@ public sealed class NormalizingFlow : FlowLayer
         return (x.MoveToOuterScope(), (BaseLogProb(z) - logDet).MoveToOuterScope());
     }
 
+    /// <summary>
+    /// <paramref name="n"/> samples [n, D]: z ~ N(0, I) through the inverses (dtype and device default to the
+    /// parameters').
+    /// </summary>
     public Tensor Sample(long n, Generator? generator = null, ScalarType? dtype = null, Device? device = null)
     {
         var (x, logProb) = SampleWithLogProb(n, generator, dtype, device);

@@ -14,6 +14,8 @@ public sealed class RealNvp : IDisposable
     /// <param name="dim">D of the data.</param>
     /// <param name="couplings">how many couplings; coupling i conditions on the coordinates of parity i mod 2.</param>
     /// <param name="hidden">the width of each coupling's s and t networks.</param>
+    /// <param name="learningRate">Adam's learning rate.</param>
+    /// <param name="options">dtype, device and generator of the layers' initialisation.</param>
     public RealNvp(int dim, int couplings, int hidden, double learningRate = 1e-3, nn.LayerOptions? options = null)
     {
         if (couplings < 1) throw new ArgumentException($"a RealNVP needs at least one coupling, got {couplings}");
@@ -23,15 +25,20 @@ public sealed class RealNvp : IDisposable
         Part = new TrainedPart("flow", Flow, Optimizer);
     }
 
+    /// <summary>The stack of couplings.</summary>
     public NormalizingFlow Flow { get; }
+    /// <summary>Adam over the flow's parameters.</summary>
     public optim.Adam Optimizer { get; }
+    /// <summary>Flow and optimizer as the checkpoint part "flow".</summary>
     public TrainedPart Part { get; }
 
     /// <summary>One step: the batch's mean negative log-likelihood (nats); points may come as [B, D, 1, 1] (<see cref="PointData"/>).</summary>
     public void TrainStep(StepContext c) => c.Update(Part, (-Flow.LogProb(c.Inputs.flatten(1))).mean(), "nll");
 
+    /// <summary>A trainer over <paramref name="data"/> running <see cref="TrainStep"/>.</summary>
     public Trainer Trainer(IBatchSource data, TrainerOptions options, Generator generator) => new([Part], data, TrainStep, options, generator);
 
+    /// <summary>Releases the optimizer state and the flow.</summary>
     public void Dispose()
     {
         Optimizer.Dispose();

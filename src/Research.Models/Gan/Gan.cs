@@ -15,6 +15,10 @@ namespace Research.Models;
 [GenerativeFamily("GAN", LikelihoodKind.Implicit, "adversarial")]
 public sealed class Gan : IDisposable
 {
+    /// <summary>
+    /// A GAN of <paramref name="generator"/> (z [B, latent] → x) and <paramref name="discriminator"/> (x → logits [B]),
+    /// each with its own Adam (learning rate, β₁). Throws ArgumentException for latent &lt; 1.
+    /// </summary>
     public Gan(nn.Module<Tensor, Tensor> generator, nn.Module<Tensor, Tensor> discriminator, int latent,
         double learningRate = 2e-4, double beta1 = 0.5)
     {
@@ -28,10 +32,15 @@ public sealed class Gan : IDisposable
         DiscriminatorPart = new TrainedPart("discriminator", D, new optim.Adam(D.parameters(), learningRate, beta1));
     }
 
+    /// <summary>The generator G: z [B, latent] → x.</summary>
     public nn.Module<Tensor, Tensor> G { get; }
+    /// <summary>The discriminator D: x → one logit per sample [B].</summary>
     public nn.Module<Tensor, Tensor> D { get; }
+    /// <summary>The width of the latent z ~ N(0, I).</summary>
     public int Latent { get; }
+    /// <summary>G and its Adam as the checkpoint part "generator".</summary>
     public TrainedPart GeneratorPart { get; }
+    /// <summary>D and its Adam as the checkpoint part "discriminator".</summary>
     public TrainedPart DiscriminatorPart { get; }
 
     /// <summary>The discriminator's loss −E_data log D − E_G log(1 − D) from logits: softplus(−ℓ_real) + softplus(ℓ_fake).</summary>
@@ -79,6 +88,7 @@ public sealed class Gan : IDisposable
     public Trainer Trainer(IBatchSource data, TrainerOptions options, Generator generator, Action<StepContext>? afterStep = null) =>
         new([GeneratorPart, DiscriminatorPart], data, afterStep is null ? TrainStep : c => { TrainStep(c); afterStep(c); }, options, generator);
 
+    /// <summary>Releases both optimizers' state and both networks.</summary>
     public void Dispose()
     {
         GeneratorPart.Optimizer.Dispose();
@@ -129,6 +139,10 @@ public sealed class Gan : IDisposable
 /// <see cref="BatchStream"/> and the trainer like images do; a step reads them back with <c>Inputs.flatten(1)</c>.</summary>
 public static class PointData
 {
+    /// <summary>
+    /// The points [N, d] as a one-class dataset of [N, d, 1, 1] (copied); throws ArgumentException unless points are
+    /// 2-D.
+    /// </summary>
     public static ImageDataset Of(Tensor points)
     {
         if (points.dim != 2) throw new ArgumentException($"points must be [N, d], got [{string.Join(", ", points.shape)}]");

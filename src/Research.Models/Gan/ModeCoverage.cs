@@ -13,6 +13,8 @@ public sealed record ModeCoverage(int Covered, int Modes, double HighQualityFrac
 {
     /// <param name="samples">[N, d].</param>
     /// <param name="centres">[K, d].</param>
+    /// <param name="radius">The distance to its centre within which a sample is of high quality.</param>
+    /// <param name="minShare">The fraction of the uniform share 1/K a mode needs to count as covered.</param>
     public static ModeCoverage Of(Tensor samples, double[,] centres, double radius, double minShare = 0.25)
     {
         if (samples.dim != 2 || samples.size(1) != centres.GetLength(1))

@@ -10,6 +10,7 @@ namespace Research.Models;
 /// </summary>
 public static class SinusoidalEmbedding
 {
+    /// <summary>s = 1000: time t in [0, 1] is embedded as the step t s.</summary>
     public const double TimeScale = 1000;
 
     /// <summary>t [B] (or [B, 1]) → [B, dim].</summary>
@@ -33,6 +34,10 @@ public sealed class TimeConditionedMlp : nn.Module
 {
     private readonly nn.Linear[] layers;
 
+    /// <summary>
+    /// d = <paramref name="dataDim"/>, an embedding of <paramref name="embeddingDim"/> features (even),
+    /// <paramref name="depth"/> hidden layers of <paramref name="width"/>.
+    /// </summary>
     public TimeConditionedMlp(int dataDim = 2, int embeddingDim = 64, int width = 256, int depth = 3, nn.LayerOptions? options = null)
     {
         DataDim = dataDim;
@@ -46,7 +51,9 @@ public sealed class TimeConditionedMlp : nn.Module
         }
     }
 
+    /// <summary>The data dimension d (input and output width).</summary>
     public int DataDim { get; }
+    /// <summary>The width of the time embedding.</summary>
     public int EmbeddingDim { get; }
 
     /// <summary>x [B, d], t [B] with values in [0, 1] → [B, d].</summary>

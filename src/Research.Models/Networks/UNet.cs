@@ -26,8 +26,12 @@ public sealed record UNetConfig(
     /// <summary>A quarter of UNet28's width, for small default runs and tests.</summary>
     public static UNetConfig Small { get; } = new([16, 32], 64, Groups: 4);
 
+    /// <summary>
+    /// This configuration with <paramref name="classes"/> classes (plus the null class); 0 makes it unconditional.
+    /// </summary>
     public UNetConfig WithClasses(int classes) => this with { Classes = classes };
 
+    /// <summary>A one-line description: widths, middle width, embedding width, groups and classes.</summary>
     public override string ToString() =>
         $"U-Net [{string.Join(", ", Channels)}] mid {MiddleChannels}, emb {EmbeddingWidth}, groups {Groups}" + (Classes > 0 ? $", {Classes} classes" : "");
 }
@@ -44,6 +48,10 @@ public sealed class ResBlock : nn.Module<(Tensor x, Tensor embedding), Tensor>
     private readonly nn.Linear temb_proj;
     private readonly nn.Conv2d? skip;
 
+    /// <summary>
+    /// A block from <paramref name="inChannels"/> to <paramref name="outChannels"/> conditioned on an embedding of
+    /// width <paramref name="embeddingWidth"/>, GroupNorm with <paramref name="groups"/> groups.
+    /// </summary>
     public ResBlock(int inChannels, int outChannels, int embeddingWidth, int groups, nn.LayerOptions? o)
     {
         gn1 = register_module("gn1", new nn.GroupNorm(groups, inChannels, options: o));
@@ -54,6 +62,7 @@ public sealed class ResBlock : nn.Module<(Tensor x, Tensor embedding), Tensor>
         if (inChannels != outChannels) skip = register_module("skip", new nn.Conv2d(inChannels, outChannels, 1, options: o));
     }
 
+    /// <summary>x [B, C_in, H, W] and the embedding [B, E] to [B, C_out, H, W].</summary>
     public override Tensor forward((Tensor x, Tensor embedding) input)
     {
         // The block's intermediates die with its scope (autograd keeps what it saved): without it a whole
@@ -73,6 +82,9 @@ public sealed class AttentionBlock : nn.Module<Tensor, Tensor>
     private readonly nn.GroupNorm gn;
     private readonly nn.Conv2d qkv, proj;
 
+    /// <summary>
+    /// Attention over <paramref name="channels"/> channels, GroupNorm with <paramref name="groups"/> groups.
+    /// </summary>
     public AttentionBlock(int channels, int groups, nn.LayerOptions? o)
     {
         gn = register_module("gn", new nn.GroupNorm(groups, channels, options: o));
@@ -80,6 +92,7 @@ public sealed class AttentionBlock : nn.Module<Tensor, Tensor>
         proj = register_module("proj", new nn.Conv2d(channels, channels, 1, options: o));
     }
 
+    /// <summary>x [B, C, H, W] to x + attention(x), same shape.</summary>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
@@ -97,7 +110,7 @@ public sealed class AttentionBlock : nn.Module<Tensor, Tensor>
 /// A time- and class-conditioned U-Net for small images (the DDPM architecture reduced to 28×28): a
 /// sinusoidal embedding of the conditioning time followed by a two-layer MLP; residual blocks at each
 /// level, stride-2 convolutions down, nearest ×2 upsampling then a 3×3 convolution up, skip concatenation,
-/// and attention at the lowest resolution. <see cref="forward"/> takes x [B, C, H, W], the conditioning
+/// and attention at the lowest resolution. <see cref="forward(Tensor, Tensor, Tensor?)"/> takes x [B, C, H, W], the conditioning
 /// time [B] in [0, 1] (or any real, such as EDM's c_noise) and optional int64 labels [B]; label
 /// <see cref="UNetConfig.Classes"/> (or no labels) is the null class. H and W must be divisible by
 /// 2^(levels − 1)·2.
@@ -114,6 +127,9 @@ public sealed class UNet : nn.Module<(Tensor x, Tensor t, Tensor? labels), Tenso
     private readonly nn.GroupNorm gn_out;
     private readonly nn.Embedding? class_emb;
 
+    /// <summary>
+    /// A U-Net of shape <paramref name="config"/>, its layers initialised from <paramref name="options"/>.
+    /// </summary>
     public UNet(UNetConfig config, nn.LayerOptions? options = null)
     {
         Config = config;
@@ -165,6 +181,7 @@ public sealed class UNet : nn.Module<(Tensor x, Tensor t, Tensor? labels), Tenso
 
     private static string BlockName(int r) => r < 26 ? ((char)('a' + r)).ToString() : $"r{r}";
 
+    /// <summary>The shape this network was built with.</summary>
     public UNetConfig Config { get; }
 
     /// <summary>The sinusoidal features of t·1000: [sin(1000 t f_j), cos(1000 t f_j)], shape [B, 2·half].</summary>
@@ -174,8 +191,15 @@ public sealed class UNet : nn.Module<(Tensor x, Tensor t, Tensor? labels), Tenso
         return cat([a.sin(), a.cos()], 1);
     }
 
+    /// <summary>
+    /// The network output [B, C, H, W] for x [B, C, H, W], times t [B] and optional labels [B] (null: the null class).
+    /// </summary>
     public Tensor forward(Tensor x, Tensor t, Tensor? labels = null) => forward((x, t, labels));
 
+    /// <summary>
+    /// The same as <see cref="forward(Tensor, Tensor, Tensor?)"/>, with the three inputs as a tuple; throws
+    /// ArgumentException for wrong shapes.
+    /// </summary>
     public override Tensor forward((Tensor x, Tensor t, Tensor? labels) input)
     {
         var (x, t, labels) = input;
@@ -183,29 +207,53 @@ public sealed class UNet : nn.Module<(Tensor x, Tensor t, Tensor? labels), Tenso
             throw new ArgumentException($"UNet expects images [B, {Config.ImageChannels}, H, W], got [{string.Join(", ", x.shape)}]");
         if (t.dim != 1 || t.size(0) != x.size(0))
             throw new ArgumentException($"UNet expects one time per image, shape [{x.size(0)}], got [{string.Join(", ", t.shape)}]");
-        var emb = temb2.forward(F.silu(temb1.forward(TimeFeatures(t.to(freqs.dtype)))));
-        if (class_emb is not null)
-        {
-            using var nullLabels = labels is null ? full([x.size(0)], Config.Classes, ScalarType.Int64, x.device) : null;
-            emb = emb + class_emb.forward(labels ?? nullLabels!);
-        }
-        else if (labels is not null) throw new ArgumentException("this U-Net has no class embedding (Classes = 0) but labels were given");
+        // Each intermediate is disposed as soon as the next one exists, so that without autograd (sampling) only
+        // the skips and the current activation are alive, as in PyTorch where a tensor dies with its last
+        // reference; under autograd the graph keeps what backward needs, so disposing the handles costs nothing.
+        if (class_emb is null && labels is not null)
+            throw new ArgumentException("this U-Net has no class embedding (Classes = 0) but labels were given");
+        using var features = TimeFeatures(t.to(freqs.dtype));
+        using var hidden = F.silu(temb1.forward(features));
+        using var timeEmb = temb2.forward(hidden);
+        using var classEmb = class_emb is null ? null : ClassEmbedding(labels, x);
+        using var sum = classEmb is null ? null : timeEmb + classEmb;
+        var emb = sum ?? timeEmb;
 
         var h = stem.forward(x);
         var skips = new Tensor[down.Length];
         for (int l = 0; l < down.Length; l++)
         {
-            foreach (var block in down[l]) h = block.forward((h, emb));
+            foreach (var block in down[l]) h = Next(h, block.forward((h, emb)));
             skips[l] = h;
             h = downsample[l].forward(h);
         }
-        h = m2.forward((attn.forward(m1.forward((h, emb))), emb));
+        h = Next(h, m1.forward((h, emb)));
+        h = Next(h, attn.forward(h));
+        h = Next(h, m2.forward((h, emb)));
         for (int l = down.Length - 1; l >= 0; l--)
         {
-            h = upsample[l].forward(F.upsample_nearest(h, 2));
-            h = cat([h, skips[l]], 1);
-            foreach (var block in up[l]) h = block.forward((h, emb));
+            using (var wide = F.upsample_nearest(h, 2)) h = Next(h, upsample[l].forward(wide));
+            h = Next(h, cat([h, skips[l]], 1));
+            skips[l].Dispose();
+            foreach (var block in up[l]) h = Next(h, block.forward((h, emb)));
         }
-        return conv_out.forward(F.silu(gn_out.forward(h)));
+        using (h)
+        using (var normed = gn_out.forward(h))
+        using (var activated = F.silu(normed))
+            return conv_out.forward(activated);
+    }
+
+    /// <summary>The class embedding of labels [B] (the null class where labels is null), [B, embedding width].</summary>
+    private Tensor ClassEmbedding(Tensor? labels, Tensor x)
+    {
+        using var nullLabels = labels is null ? full([x.size(0)], Config.Classes, ScalarType.Int64, x.device) : null;
+        return class_emb!.forward(labels ?? nullLabels!);
+    }
+
+    /// <summary>Disposes the previous activation and returns the next.</summary>
+    private static Tensor Next(Tensor previous, Tensor next)
+    {
+        previous.Dispose();
+        return next;
     }
 }

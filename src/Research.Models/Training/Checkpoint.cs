@@ -18,6 +18,10 @@ public sealed record TrainedPart(string Name, torch.nn.Module Module, torch.opti
 /// </summary>
 public static class Checkpoint
 {
+    /// <summary>
+    /// Writes every part's module, optimizer and EMA state, the generator's state and <paramref name="metadata"/> to
+    /// <paramref name="path"/>, atomically.
+    /// </summary>
     public static void Save(string path, IReadOnlyList<TrainedPart> parts, Generator generator, IReadOnlyDictionary<string, string>? metadata = null)
     {
         var tensors = new Dictionary<string, Tensor>();

@@ -20,8 +20,11 @@ public sealed class DataParallel : IDisposable
 
     private DataParallel(int rank, int worldSize, bool ownsGroup) => (Rank, WorldSize, this.ownsGroup) = (rank, worldSize, ownsGroup);
 
+    /// <summary>This process's rank, 0..WorldSize − 1.</summary>
     public int Rank { get; }
+    /// <summary>The number of processes (1 without distributed training).</summary>
     public int WorldSize { get; }
+    /// <summary>True on rank 0, the only rank that writes checkpoints, metrics and progress.</summary>
     public bool IsWriter => Rank == 0;
 
     /// <summary>One process (WORLD_SIZE unset or 1), or the default process group joined from the environment
@@ -49,6 +52,7 @@ public sealed class DataParallel : IDisposable
         };
     }
 
+    /// <summary>Leaves the process group if this object joined it.</summary>
     public void Dispose()
     {
         if (ownsGroup) torch.distributed.destroy_process_group();

@@ -30,6 +30,7 @@ public sealed record TrainerOptions(
 public sealed class TrainingDivergedException(long step, string loss, double value)
     : ArithmeticException($"training diverged at step {step}: loss '{loss}' is {value.ToString(CultureInfo.InvariantCulture)}; the last checkpoint was kept and nothing after it was saved")
 {
+    /// <summary>The step whose loss was not finite.</summary>
     public long Step { get; } = step;
 }
 
@@ -40,9 +41,13 @@ public sealed class StepContext
     private readonly Trainer trainer;
     internal StepContext(Trainer trainer) => this.trainer = trainer;
 
+    /// <summary>The batch of inputs [B, C, H, W] (points as [B, d, 1, 1]).</summary>
     public Tensor Inputs { get; internal set; } = null!;
+    /// <summary>The batch's int64 labels [B].</summary>
     public Tensor Labels { get; internal set; } = null!;
+    /// <summary>The trainer's generator, the source of every random draw of the step.</summary>
     public Generator Generator => trainer.Generator;
+    /// <summary>The number of steps completed before this one.</summary>
     public long Step => trainer.Step;
     internal Dictionary<string, double> Losses { get; } = new();
 
@@ -68,7 +73,13 @@ public sealed class StepContext
 }
 
 /// <summary>How a run ended.</summary>
-public enum TrainingOutcome { Completed, Interrupted }
+public enum TrainingOutcome
+{
+    /// <summary>All <see cref="TrainerOptions.Steps"/> steps ran.</summary>
+    Completed,
+    /// <summary>Stopped early by <see cref="Trainer.Stop"/> or Ctrl-C, after saving a checkpoint.</summary>
+    Interrupted,
+}
 
 /// <summary>
 /// The training loop every family shares (DESIGN: "one trainer for every family"): batches from an
@@ -87,6 +98,11 @@ public sealed class Trainer : IDisposable
     private readonly Action<StepContext> step;
     private volatile bool stopRequested;
 
+    /// <summary>
+    /// A trainer of <paramref name="parts"/> (distinct names) over <paramref name="data"/> running
+    /// <paramref name="step"/>; <paramref name="generator"/> defaults to one seeded with Options.Seed, owned by the trainer.
+    /// Throws ArgumentException for no parts, duplicate names or negative steps.
+    /// </summary>
     public Trainer(IReadOnlyList<TrainedPart> parts, IBatchSource data, Action<StepContext> step, TrainerOptions options, Generator? generator = null)
     {
         if (parts.Count == 0) throw new ArgumentException("nothing to train: no parts");
@@ -98,15 +114,24 @@ public sealed class Trainer : IDisposable
     }
 
     private readonly bool ownsGenerator;
+    /// <summary>How this trainer runs.</summary>
     public TrainerOptions Options { get; }
+    /// <summary>The generator of every random draw the steps make (noise, times, label dropout); saved in each checkpoint.</summary>
     public Generator Generator { get; }
+    /// <summary>The number of steps completed.</summary>
     public long Step { get; private set; }
+    /// <summary>Directory/checkpoint.safetensors, or null without a directory.</summary>
     public string? CheckpointPath => Options.Directory is null ? null : Path.Combine(Options.Directory, "checkpoint.safetensors");
+    /// <summary>Directory/metrics.csv, or null without a directory.</summary>
     public string? MetricsPath => Options.Directory is null ? null : Path.Combine(Options.Directory, "metrics.csv");
 
     /// <summary>Asks the loop to save and return after the current step (what Ctrl-C does).</summary>
     public void Stop() => stopRequested = true;
 
+    /// <summary>
+    /// Writes a checkpoint (parts, generator, step, data position) when there is a directory and this run writes;
+    /// otherwise does nothing.
+    /// </summary>
     public void SaveCheckpoint()
     {
         if (CheckpointPath is null || !Options.Writes) return;
@@ -130,6 +155,10 @@ public sealed class Trainer : IDisposable
         data.Position = new DataPosition(Read("epoch"), Read("offset"));
     }
 
+    /// <summary>
+    /// Runs from the checkpoint (if resuming and one exists) up to Options.Steps steps, checkpointing and logging on
+    /// the way; returns how the run ended and throws <see cref="TrainingDivergedException"/> on a non-finite loss.
+    /// </summary>
     public TrainingOutcome Run()
     {
         if (Options.Resume && CheckpointPath is not null && File.Exists(CheckpointPath)) LoadCheckpoint(CheckpointPath);
@@ -196,6 +225,7 @@ public sealed class Trainer : IDisposable
         }
     }
 
+    /// <summary>Releases the generator if the trainer created it.</summary>
     public void Dispose()
     {
         if (ownsGenerator) Generator.Dispose();

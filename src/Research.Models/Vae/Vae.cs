@@ -18,12 +18,14 @@ namespace Research.Models;
 public sealed record VaeOptions(int Latent = 2, int[]? Hidden = null, int Classes = 0, bool Variational = true, int Pixels = 784,
     double LearningRate = 1e-3, int ConvWidth = 0, bool ContinuousBernoulli = false)
 {
+    /// <summary>The hidden widths, [512, 256] when <see cref="Hidden"/> is null.</summary>
     public int[] HiddenWidths => Hidden ?? [512, 256];
 }
 
 /// <summary>A VAE's bound per sample, in nats: ELBO = −Reconstruction − Kl, Reconstruction = −E_q log p(x|z).</summary>
 public sealed record ElboTerms(Tensor Elbo, Tensor Reconstruction, Tensor Kl) : IDisposable
 {
+    /// <summary>Releases the three tensors.</summary>
     public void Dispose()
     {
         Elbo.Dispose();
@@ -46,6 +48,11 @@ public sealed class Vae : nn.Module
 {
     private readonly nn.Sequential encoder, decoder;
 
+    /// <summary>
+    /// A VAE (or autoencoder) of shape <paramref name="options"/>, its layers initialised from
+    /// <paramref name="layers"/>. Throws ArgumentException for a non-positive latent width, negative classes or empty or
+    /// non-positive hidden widths.
+    /// </summary>
     public Vae(VaeOptions options, nn.LayerOptions? layers = null)
     {
         if (options.Latent < 1) throw new ArgumentException($"the latent width must be positive, got {options.Latent}");
@@ -65,7 +72,9 @@ public sealed class Vae : nn.Module
         Part = new TrainedPart(options.Variational ? "vae" : "ae", this, Optimizer);
     }
 
+    /// <summary>Adam over the encoder's and decoder's parameters.</summary>
     public optim.Adam Optimizer { get; }
+    /// <summary>The model and its optimizer as the checkpoint part "vae" (or "ae").</summary>
     public TrainedPart Part { get; }
 
     /// <summary>Linear layers of the given widths with ReLU between them (none after the last).</summary>
@@ -96,6 +105,7 @@ public sealed class Vae : nn.Module
             new nn.ConvTranspose2d(w, 1, 4, stride: 2, padding: 1, options: o),
             new nn.Activation(h => h.reshape(h.size(0), 784)));
 
+    /// <summary>The sizes this model was built with.</summary>
     public VaeOptions Options { get; }
 
     /// <summary>Images [B, …] in [-1, 1] as Bernoulli targets [B, D] in [0, 1].</summary>
@@ -251,6 +261,7 @@ public sealed class Vae : nn.Module
     /// <summary>A trainer over <paramref name="data"/> for <paramref name="options"/>.Steps steps.</summary>
     public Trainer Trainer(IBatchSource data, TrainerOptions options, Generator generator) => new([Part], data, TrainStep, options, generator);
 
+    /// <summary>Releases the optimizer state and the layers.</summary>
     public override void Dispose()
     {
         Optimizer.Dispose();

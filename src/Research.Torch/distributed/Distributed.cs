@@ -17,7 +17,19 @@ public static partial class torch
     {
         /// <summary>Reductions, as torch.distributed.ReduceOp. Gloo has no native AVG: it is SUM followed by a
         /// division by the world size (floating-point tensors only), as PyTorch's DDP averages with Gloo.</summary>
-        public enum ReduceOp { SUM = 0, AVG = 1, PRODUCT = 2, MIN = 3, MAX = 4 }
+        public enum ReduceOp
+        {
+            /// <summary>Elementwise sum over ranks.</summary>
+            SUM = 0,
+            /// <summary>Elementwise mean over ranks: SUM, then a division by the world size.</summary>
+            AVG = 1,
+            /// <summary>Elementwise product over ranks.</summary>
+            PRODUCT = 2,
+            /// <summary>Elementwise minimum over ranks.</summary>
+            MIN = 3,
+            /// <summary>Elementwise maximum over ranks.</summary>
+            MAX = 4,
+        }
 
         /// <summary>PyTorch's default collective timeout (30 minutes).</summary>
         public static readonly TimeSpan default_pg_timeout = TimeSpan.FromMinutes(30);
@@ -93,6 +105,9 @@ public static partial class torch
             return int.TryParse(v, out var n) && n >= 0 ? n : throw new ArgumentException($"{name}='{v}' is not a non-negative integer");
         }
 
+        /// <summary>
+        /// True once <see cref="init_process_group"/> has joined the default group (torch.distributed.is_initialized).
+        /// </summary>
         public static bool is_initialized() => defaultGroup is not null;
 
         /// <summary>Leaves the default group and frees it (and its store).</summary>
@@ -105,7 +120,15 @@ public static partial class torch
         private static ProcessGroup Group(ProcessGroup? group) =>
             group ?? defaultGroup ?? throw new InvalidOperationException("no process group: call torch.distributed.init_process_group first");
 
+        /// <summary>
+        /// This process's rank in <paramref name="group"/> (the default group when null); throws
+        /// InvalidOperationException without one.
+        /// </summary>
         public static int get_rank(ProcessGroup? group = null) => Group(group).rank;
+        /// <summary>
+        /// The number of ranks in <paramref name="group"/> (the default group when null); throws
+        /// InvalidOperationException without one.
+        /// </summary>
         public static int get_world_size(ProcessGroup? group = null) => Group(group).world_size;
 
         /// <summary>Reduces <paramref name="tensor"/> over all ranks, in place on every rank.</summary>
@@ -135,6 +158,7 @@ public static partial class torch
 
             internal IntPtr Handle => handle != IntPtr.Zero ? handle : throw new ObjectDisposedException(GetType().Name);
 
+            /// <summary>Sets <paramref name="key"/> to <paramref name="value"/>, visible to every rank.</summary>
             public void set(string key, string value)
             {
                 Native.CheckDistributed(Native.rt_dist_store_set(Handle, key, value));
@@ -150,6 +174,7 @@ public static partial class torch
                 finally { Native.rt_free_string(s); }
             }
 
+            /// <summary>Frees the native store; calling it again does nothing.</summary>
             public void Dispose()
             {
                 var h = Interlocked.Exchange(ref handle, IntPtr.Zero);
@@ -157,6 +182,7 @@ public static partial class torch
                 GC.SuppressFinalize(this);
             }
 
+            /// <summary>Frees the native store of an undisposed Store.</summary>
             ~Store() => Dispose();
         }
 
@@ -177,6 +203,11 @@ public static partial class torch
             private IntPtr handle;
             private readonly Store store;
 
+            /// <summary>
+            /// Joins a Gloo group of <paramref name="world_size"/> ranks as <paramref name="rank"/> through
+            /// <paramref name="store"/>, which it then owns; <paramref name="timeout"/> bounds every collective. Throws
+            /// DistributedException when the rendezvous fails.
+            /// </summary>
             public ProcessGroup(Store store, int rank, int world_size, TimeSpan timeout, string master_host = "127.0.0.1")
             {
                 handle = Native.CheckDistributed(Native.rt_dist_gloo_group(store.Handle, rank, world_size, (long)timeout.TotalMilliseconds, master_host));
@@ -184,12 +215,19 @@ public static partial class torch
                 (this.rank, this.world_size, this.timeout) = (rank, world_size, timeout);
             }
 
+            /// <summary>This process's rank, 0..world_size − 1.</summary>
             public int rank { get; }
+            /// <summary>The number of ranks in the group.</summary>
             public int world_size { get; }
+            /// <summary>The bound on every collective of this group.</summary>
             public TimeSpan timeout { get; }
 
             private IntPtr Handle => handle != IntPtr.Zero ? handle : throw new ObjectDisposedException(nameof(ProcessGroup));
 
+            /// <summary>
+            /// Reduces <paramref name="tensor"/> over all ranks with <paramref name="op"/>, in place on every rank; AVG
+            /// needs a floating-point tensor.
+            /// </summary>
             public void all_reduce(Tensor tensor, ReduceOp op = ReduceOp.SUM)
             {
                 CheckAverage(tensor, op);
@@ -198,6 +236,10 @@ public static partial class torch
                 if (op == ReduceOp.AVG) Average(tensor);
             }
 
+            /// <summary>
+            /// Copies rank <paramref name="src"/>'s <paramref name="tensor"/> into every other rank's; throws
+            /// ArgumentException for a src outside the group.
+            /// </summary>
             public void broadcast(Tensor tensor, int src)
             {
                 if (src < 0 || src >= world_size) throw new ArgumentException($"src {src} is not a rank of 0..{world_size - 1}");
@@ -205,6 +247,7 @@ public static partial class torch
                 GC.KeepAlive(tensor);
             }
 
+            /// <summary>tensor_list[r] receives rank r's <paramref name="tensor"/>, on every rank.</summary>
             public void all_gather(Tensor[] tensor_list, Tensor tensor)
             {
                 var outputs = tensor_list.Select(t => t.Handle).ToArray();
@@ -214,6 +257,10 @@ public static partial class torch
                 GC.KeepAlive(tensor);
             }
 
+            /// <summary>
+            /// <paramref name="output"/> receives the reduction over ranks of input_list[this rank]; AVG needs a
+            /// floating-point tensor.
+            /// </summary>
             public void reduce_scatter(Tensor output, Tensor[] input_list, ReduceOp op = ReduceOp.SUM)
             {
                 CheckAverage(output, op);
@@ -226,6 +273,7 @@ public static partial class torch
                 if (op == ReduceOp.AVG) Average(output);
             }
 
+            /// <summary>Returns when every rank has reached it.</summary>
             public void barrier()
             {
                 Native.CheckDistributed(Native.rt_dist_barrier(Handle));
@@ -246,6 +294,7 @@ public static partial class torch
                 t.div_(n);
             }
 
+            /// <summary>Frees the group and its store; calling it again does nothing.</summary>
             public void Dispose()
             {
                 var h = Interlocked.Exchange(ref handle, IntPtr.Zero);
@@ -255,6 +304,7 @@ public static partial class torch
                 GC.SuppressFinalize(this);
             }
 
+            /// <summary>Frees the native group of an undisposed ProcessGroup.</summary>
             ~ProcessGroup()
             {
                 var h = Interlocked.Exchange(ref handle, IntPtr.Zero);

@@ -4,6 +4,7 @@ public static partial class torch
 {
     public static partial class nn
     {
+        /// <summary>Data-parallel wrappers, as torch.nn.parallel.</summary>
         public static partial class parallel
         {
             /// <summary>
@@ -22,6 +23,11 @@ public static partial class torch
                 private readonly distributed.ProcessGroup? group;
                 private readonly Tensor[][] buckets;
 
+                /// <summary>
+                /// Wraps <paramref name="module"/>, broadcasting rank 0's parameters and buffers over
+                /// <paramref name="process_group"/> (the default group when null), with gradient buckets of at most
+                /// <paramref name="bucket_cap_mb"/> MiB; throws ArgumentException for a non-positive cap.
+                /// </summary>
                 public DistributedDataParallel(Module module, distributed.ProcessGroup? process_group = null, double bucket_cap_mb = 25)
                 {
                     if (bucket_cap_mb <= 0) throw new ArgumentException($"bucket_cap_mb must be positive, got {bucket_cap_mb}");
@@ -31,6 +37,7 @@ public static partial class torch
                     broadcast_parameters_and_buffers();
                 }
 
+                /// <summary>The wrapped module; the replicas keep the same parameters on every rank.</summary>
                 public Module module { get; }
 
                 /// <summary>Number of gradient buckets (one all-reduce each).</summary>

@@ -2,8 +2,10 @@ namespace Research.Torch;
 
 public static partial class torch
 {
+    /// <summary>Data-loading utilities, as torch.utils.</summary>
     public static partial class utils
     {
+        /// <summary>Data-set sampling, as torch.utils.data.</summary>
         public static partial class data
         {
             /// <summary>
@@ -20,6 +22,11 @@ public static partial class torch
             {
                 private long currentEpoch;
 
+                /// <summary>
+                /// The sampler of rank <paramref name="rank"/> of <paramref name="num_replicas"/> (from the default
+                /// process group when null) over <paramref name="dataset_size"/> items. Throws ArgumentException for a
+                /// negative size, no replicas or a rank out of range.
+                /// </summary>
                 public DistributedSampler(long dataset_size, int? num_replicas = null, int? rank = null, bool shuffle = true,
                     ulong seed = 0, bool drop_last = false)
                 {
@@ -36,17 +43,28 @@ public static partial class torch
                     total_size = num_samples * this.num_replicas;
                 }
 
+                /// <summary>n, the number of items in the data set.</summary>
                 public long dataset_size { get; }
+                /// <summary>R, the number of ranks sharing the data.</summary>
                 public int num_replicas { get; }
+                /// <summary>This sampler's rank r, 0..R − 1.</summary>
                 public int rank { get; }
+                /// <summary>Whether each epoch's order is a seeded random permutation.</summary>
                 public bool shuffle { get; }
+                /// <summary>The seed of the permutation (the generator is seeded with seed + epoch).</summary>
                 public ulong seed { get; }
+                /// <summary>
+                /// Whether the tail is dropped (true) or the order padded (false) to a multiple of R.
+                /// </summary>
                 public bool drop_last { get; }
                 /// <summary>Indices per rank and epoch.</summary>
                 public long num_samples { get; }
                 /// <summary>num_samples × num_replicas: the epoch's length after padding or dropping.</summary>
                 public long total_size { get; }
 
+                /// <summary>
+                /// Sets the epoch, which selects the permutation; throws ArgumentException for a negative epoch.
+                /// </summary>
                 public void set_epoch(long epoch)
                 {
                     if (epoch < 0) throw new ArgumentException($"epoch must be >= 0, got {epoch}");

@@ -17,9 +17,19 @@ public static partial class torch
                 return (s[1] * receptive, s[0] * receptive);
             }
 
+            /// <summary>Sets every element to 0 without recording autograd; returns t.</summary>
             public static Tensor zeros_(Tensor t) { using (no_grad()) return t.zero_(); }
+            /// <summary>Sets every element to 1 without recording autograd; returns t.</summary>
             public static Tensor ones_(Tensor t) { using (no_grad()) return t.fill_(1.0); }
+            /// <summary>
+            /// Fills with U(a, b) draws from <paramref name="g"/> (or the default generator) without recording
+            /// autograd; returns t.
+            /// </summary>
             public static Tensor uniform_(Tensor t, double a, double b, Generator? g = null) { using (no_grad()) return t.uniform_(a, b, g); }
+            /// <summary>
+            /// Fills with N(mean, std²) draws from <paramref name="g"/> (or the default generator) without recording
+            /// autograd; returns t.
+            /// </summary>
             public static Tensor normal_(Tensor t, double mean, double std, Generator? g = null) { using (no_grad()) return t.normal_(mean, std, g); }
 
             /// <summary>He et al.: U(−b, b) with b = gain·√(3/fan_in), gain = √(2/(1+a²)) for leaky ReLU slope a.
@@ -31,6 +41,9 @@ public static partial class torch
                 return uniform_(t, -bound, bound, g);
             }
 
+            /// <summary>
+            /// He et al.: N(0, std²) with std = gain/√fan_in, gain = √(2/(1+a²)) for leaky ReLU slope a.
+            /// </summary>
             public static Tensor kaiming_normal_(Tensor t, double a = 0, Generator? g = null) =>
                 normal_(t, 0, Math.Sqrt(2.0 / (1 + a * a)) / Math.Sqrt(fans(t).fanIn), g);
 
@@ -42,6 +55,7 @@ public static partial class torch
                 return uniform_(t, -bound, bound, g);
             }
 
+            /// <summary>Glorot and Bengio: N(0, std²) with std = gain·√(2/(fan_in + fan_out)).</summary>
             public static Tensor xavier_normal_(Tensor t, double gain = 1, Generator? g = null)
             {
                 var (fi, fo) = fans(t);

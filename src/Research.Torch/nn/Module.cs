@@ -2,6 +2,7 @@ namespace Research.Torch;
 
 public static partial class torch
 {
+    /// <summary>Networks as torch.nn: modules, layers, functional ops, initialisers and utilities.</summary>
     public static partial class nn
     {
         /// <summary>
@@ -21,6 +22,11 @@ public static partial class torch
             /// <summary>True in training mode (dropout active); see <see cref="train"/> and <see cref="eval"/>.</summary>
             public bool training { get; private set; } = true;
 
+            /// <summary>
+            /// Registers <paramref name="value"/> as a trainable parameter named <paramref name="name"/> (requires_grad
+            /// set, taken out of dispose scopes); returns it. Throws ArgumentException for an empty, dotted or
+            /// duplicate name.
+            /// </summary>
             protected Tensor register_parameter(string name, Tensor value)
             {
                 CheckName(name);
@@ -30,6 +36,10 @@ public static partial class torch
                 return value;
             }
 
+            /// <summary>
+            /// Registers <paramref name="value"/> as a buffer named <paramref name="name"/>: saved in the state dict,
+            /// not trained; returns it.
+            /// </summary>
             protected Tensor register_buffer(string name, Tensor value)
             {
                 CheckName(name);
@@ -38,6 +48,9 @@ public static partial class torch
                 return value;
             }
 
+            /// <summary>
+            /// Registers a submodule named <paramref name="name"/>, whose names get the prefix "name."; returns it.
+            /// </summary>
             protected T register_module<T>(string name, T module) where T : Module
             {
                 CheckName(name);
@@ -53,6 +66,10 @@ public static partial class torch
                     throw new ArgumentException($"'{name}' is already registered in {GetType().Name}");
             }
 
+            /// <summary>
+            /// Every parameter with its dotted name ("layer.0.weight"), own ones first, then the children's in
+            /// registration order.
+            /// </summary>
             public IEnumerable<(string name, Tensor parameter)> named_parameters()
             {
                 foreach (var p in ownParameters) yield return p;
@@ -60,8 +77,10 @@ public static partial class torch
                     foreach (var (n, p) in m.named_parameters()) yield return ($"{prefix}.{n}", p);
             }
 
+            /// <summary>Every parameter, in the order of <see cref="named_parameters"/>.</summary>
             public Tensor[] parameters() => named_parameters().Select(p => p.parameter).ToArray();
 
+            /// <summary>Every buffer with its dotted name, own ones first, then the children's.</summary>
             public IEnumerable<(string name, Tensor buffer)> named_buffers()
             {
                 foreach (var b in ownBuffers) yield return b;
@@ -69,6 +88,7 @@ public static partial class torch
                     foreach (var (n, b) in m.named_buffers()) yield return ($"{prefix}.{n}", b);
             }
 
+            /// <summary>The direct submodules with their names, in registration order.</summary>
             public IEnumerable<(string name, Module module)> named_children() => children;
 
             /// <summary>Parameters and buffers by name: the live tensors themselves, not copies, so
@@ -123,6 +143,10 @@ public static partial class torch
                     if (state.TryGetValue(name, out var source)) target.copy_(source);
             }
 
+            /// <summary>
+            /// Sets training mode (<paramref name="mode"/> true) or eval mode on this module and every submodule;
+            /// returns this.
+            /// </summary>
             public Module train(bool mode = true)
             {
                 training = mode;
@@ -130,6 +154,7 @@ public static partial class torch
                 return this;
             }
 
+            /// <summary>Sets eval mode (dropout off) on this module and every submodule; returns this.</summary>
             public Module eval() => train(false);
 
             /// <summary>Clears every parameter's gradient.</summary>
@@ -140,6 +165,10 @@ public static partial class torch
 
             /// <summary>Moves or converts every parameter and buffer in place (parameters stay leaves).</summary>
             public Module to(Device device) => Convert(t => t.to(device));
+            /// <summary>
+            /// Converts every parameter and buffer to <paramref name="dtype"/> in place (parameters stay the same
+            /// objects).
+            /// </summary>
             public Module to(ScalarType dtype) => Convert(t => t.to(dtype));
 
             // Swaps each tensor's data in place (libtorch's set_data), so parameters stay the same
@@ -156,6 +185,7 @@ public static partial class torch
             /// <summary>Number of scalar parameters.</summary>
             public long parameter_count() => parameters().Sum(p => p.numel);
 
+            /// <summary>Frees the parameters and buffers of this module and of every submodule.</summary>
             public virtual void Dispose()
             {
                 foreach (var (_, p) in ownParameters) p.Dispose();
@@ -168,7 +198,9 @@ public static partial class torch
         /// <summary>A module with one input and one output.</summary>
         public abstract class Module<TIn, TOut> : Module
         {
+            /// <summary>The module's computation on <paramref name="input"/>.</summary>
             public abstract TOut forward(TIn input);
+            /// <summary>The same as <see cref="forward"/>, PyTorch's module(input).</summary>
             public TOut call(TIn input) => forward(input);
         }
     }

@@ -2,6 +2,7 @@ namespace Research.Torch;
 
 public static partial class torch
 {
+    /// <summary>Optimizers, learning-rate schedules and the weight EMA, as torch.optim.</summary>
     public static partial class optim
     {
         /// <summary>
@@ -11,12 +12,17 @@ public static partial class torch
         /// </summary>
         public abstract class Optimizer : IDisposable
         {
+            /// <summary>The parameters this optimizer updates, in the order given.</summary>
             protected readonly Tensor[] parameters;
             private readonly Dictionary<string, Tensor> state = new();
 
             private double learningRate;
             private bool disposed;
 
+            /// <summary>
+            /// An optimizer over <paramref name="parameters"/> with learning rate <paramref name="lr"/>; throws
+            /// ArgumentException for no parameters or an invalid rate.
+            /// </summary>
             protected Optimizer(IEnumerable<Tensor> parameters, double lr)
             {
                 this.parameters = parameters.ToArray();
@@ -44,6 +50,9 @@ public static partial class torch
 
             private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(disposed, this);
 
+            /// <summary>
+            /// Clears the gradient of every parameter (sets it to null); throws ObjectDisposedException after Dispose.
+            /// </summary>
             public void zero_grad()
             {
                 ThrowIfDisposed();
@@ -178,6 +187,10 @@ public static partial class torch
             private readonly double momentum, dampening, weightDecay;
             private readonly bool nesterov;
 
+            /// <summary>
+            /// SGD over <paramref name="parameters"/>; throws ArgumentException for negative or non-finite
+            /// hyperparameters, or Nesterov without momentum or with dampening.
+            /// </summary>
             public SGD(IEnumerable<Tensor> parameters, double lr, double momentum = 0, double dampening = 0,
                 double weight_decay = 0, bool nesterov = false) : base(parameters, lr)
             {
@@ -190,8 +203,10 @@ public static partial class torch
             }
 
             private static readonly string[] Names = ["momentum_buffer"];
+            /// <summary>"momentum_buffer" when momentum is used, none otherwise.</summary>
             protected override IReadOnlyCollection<string> StateNames => momentum != 0 ? Names : [];
 
+            /// <summary>The SGD update of parameter <paramref name="i"/> from its gradient.</summary>
             protected override void Update(int i, Tensor p, Tensor grad)
             {
                 var g = weightDecay != 0 ? grad + p * weightDecay : grad;
@@ -214,10 +229,15 @@ public static partial class torch
             private readonly double beta1, beta2, eps, weightDecay;
             private readonly bool decoupled;
 
+            /// <summary>
+            /// Adam over <paramref name="parameters"/> with weight decay added to the gradient (L2); throws
+            /// ArgumentException for betas outside [0, 1) or negative or non-finite eps, weight decay or rate.
+            /// </summary>
             public Adam(IEnumerable<Tensor> parameters, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999,
                 double eps = 1e-8, double weight_decay = 0)
                 : this(parameters, lr, beta1, beta2, eps, weight_decay, decoupled: false) { }
 
+            /// <summary>Adam, or AdamW when <paramref name="decoupled"/>; for subclasses.</summary>
             protected Adam(IEnumerable<Tensor> parameters, double lr, double beta1, double beta2, double eps, double weight_decay, bool decoupled)
                 : base(parameters, lr)
             {
@@ -228,8 +248,10 @@ public static partial class torch
             }
 
             private static readonly string[] Names = ["exp_avg", "exp_avg_sq"];
+            /// <summary>"exp_avg" and "exp_avg_sq", the first and second moment estimates.</summary>
             protected override IReadOnlyCollection<string> StateNames => Names;
 
+            /// <summary>The Adam (or AdamW) update of parameter <paramref name="i"/> from its gradient.</summary>
             protected override void Update(int i, Tensor p, Tensor grad)
             {
                 var m = State(i, "exp_avg", () => zeros_like(p));
@@ -256,6 +278,7 @@ public static partial class torch
 
     public static partial class nn
     {
+        /// <summary>Utilities on parameters and gradients, as torch.nn.utils.</summary>
         public static class utils
         {
             /// <summary>Scales all gradients together so their global 2-norm is at most <paramref name="max_norm"/>;
