@@ -24,7 +24,9 @@ let all: Experiment list =
       GanRing.experiment
       DcganFashion.experiment
       Fig11RealNvp.experiment
-      Fig15EnergyModel.experiment ]
+      Fig15EnergyModel.experiment
+      Fig05Summary.experiment
+      Fig06Taxonomy.experiment ]
 
 /// The default set: what `all` (or no name) runs.
 let defaults = all |> List.filter (fun e -> e.InDefault)

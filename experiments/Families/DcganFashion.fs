@@ -12,30 +12,48 @@ open Research.Experiments.Figures
 open Research.Experiments.ImageRuns
 open Research.Experiments.GanRing
 
-let run (ctx: Context) =
-    let steps = ctx.Int("steps", 600, 4700) // full: 5 epochs of 60,000 at batch 64
-    let batch = ctx.Int("batch", 64, 64)
-    let width = ctx.Int("width", 16, 32)
-    let latent = ctx.Int("latent", 64, 100)
-    let samples = ctx.Int("samples", 1000, 10000)
-    let seed = uint64 ctx.Seed
-    use g = new Generator(seed)
+/// The sizes of a DCGAN run.
+type DcganSize =
+    { Steps: int
+      Batch: int
+      Width: int
+      Latent: int }
+
+/// Trains a DCGAN on Fashion-MNIST into <results>/models/<key>/, or reuses a finished run there (the trainer resumes
+/// its final checkpoint and returns at once), so that fig05-summary scores the model dcgan-fashion trained. Returns the
+/// GAN, its run folder, the training seconds of this call and the divergence, if any (reported, not hidden).
+let trainShared (ctx: Context) (size: DcganSize) (seed: uint64) =
+    let key = sprintf "dcgan-w%d-l%d-s%d-b%d-seed%d" size.Width size.Latent size.Steps size.Batch seed
+    let dir = Path.Combine(ctx.Options.ResultsRoot, "models", key)
+    let g = new Generator(seed)
     let o = torch.nn.LayerOptions(generator = g)
-    use gan = new Gan(Gan.DcganGenerator(latent, width, o), Gan.DcganDiscriminator(width, o), latent)
-    ctx.Record("generator_parameters", gan.G.parameters() |> Seq.sumBy (fun p -> p.numel) |> int)
-    ctx.Record("discriminator_parameters", gan.D.parameters() |> Seq.sumBy (fun p -> p.numel) |> int)
+    let gan = new Gan(Gan.DcganGenerator(size.Latent, size.Width, o), Gan.DcganDiscriminator(size.Width, o), size.Latent)
     use data = ImageDataset.FashionMnist(true)
-    use batches = new BatchStream(data, batch, seed)
-    let dir = Path.Combine(ctx.OutDir, "run")
-    if Directory.Exists dir then Directory.Delete(dir, true)
-    use trainer = gan.Trainer(batches, TrainerOptions(int64 steps, seed, dir, Progress = not ctx.Options.Quiet), g)
+    use batches = new BatchStream(data, size.Batch, seed)
+    use trainer = gan.Trainer(batches, TrainerOptions(int64 size.Steps, seed, dir, Progress = not ctx.Options.Quiet), g)
     let clock = Diagnostics.Stopwatch.StartNew()
     let diverged =
         try
             trainer.Run() |> ignore
             None
         with :? TrainingDivergedException as e -> Some e
-    ctx.Record("train_seconds", clock.Elapsed.TotalSeconds)
+    gan, dir, clock.Elapsed.TotalSeconds, diverged
+
+let size (ctx: Context) (prefix: string) =
+    { Steps = ctx.Int(prefix + "steps", 600, 4700) // full: 5 epochs of 60,000 at batch 64
+      Batch = ctx.Int(prefix + "batch", 64, 64)
+      Width = ctx.Int(prefix + "width", 16, 32)
+      Latent = ctx.Int(prefix + "latent", 64, 100) }
+
+let run (ctx: Context) =
+    let size = size ctx ""
+    let samples = ctx.Int("samples", 1000, 10000)
+    let seed = uint64 ctx.Seed
+    let gan, dir, seconds, diverged = trainShared ctx size seed
+    use gan = gan
+    ctx.Record("generator_parameters", gan.G.parameters() |> Seq.sumBy (fun p -> p.numel) |> int)
+    ctx.Record("discriminator_parameters", gan.D.parameters() |> Seq.sumBy (fun p -> p.numel) |> int)
+    ctx.Record("train_seconds", seconds)
     ctx.Record("diverged", diverged.IsSome)
     diverged |> Option.iter (fun e -> ctx.Record("diverged_at_step", int e.Step); ctx.Record("divergence", e.Message))
 
@@ -63,7 +81,7 @@ let run (ctx: Context) =
         ctx.Record("fd", ImageMetrics.FrechetDistance(features, r.TestFeatures))
         ctx.Record("precision", precision)
         ctx.Record("recall", recall)
-    ctx.SaveFigure("dcgan_samples", imageFigure (sprintf "DCGAN samples after %d steps" steps) (tile x 8 8))
+    ctx.SaveFigure("dcgan_samples", imageFigure (sprintf "DCGAN samples after %d steps" size.Steps) (tile x 8 8))
     ctx.SaveFigure("dcgan_losses",
         Figure.grid "DCGAN training" 2
             [ Panel.create "losses" "step" "loss" [ Trace.line "discriminator" step dLoss; Trace.line "generator (non-saturating)" step gLoss ]

@@ -45,3 +45,14 @@ let ``fig15-energy-model: at the double well's modes the learned score is near 0
     num s "learned_laplacian_at_minus_1" |> close "learned_laplacian_at_minus_1" (num s "smoothed_laplacian_at_modes") 8.0
     num s "learned_laplacian_at_plus_1" |> close "learned_laplacian_at_plus_1" (num s "smoothed_laplacian_at_modes") 8.0
     num s "ring_modes_covered" |> above "ring_modes_covered" 3.0
+
+[<Fact>]
+let ``fig06-taxonomy: the table's columns come from the model classes, and the implicit GAN exposes no density`` () =
+    let s = runExperiment "fig06-taxonomy" []
+    let text (k: string) = s.[k].GetValue<string>()
+    Assert.Equal("ImageRealNvp,RealNvp", text "classes_ExplicitExact")
+    Assert.Equal("ImageDiffusion,Vae", text "classes_ExplicitBound")
+    Assert.Equal("Gan", text "classes_Implicit")
+    Assert.Equal("EnergyModel", text "unnormalised_classes")
+    num s "implicit_density_members" |> close "implicit_density_members" 0.0 0.0
+

@@ -13,7 +13,11 @@ open Research.Experiments.Tests.Support
 type ImageRuns() =
     let root = tempRoot ()
     let sizes =
-        [ "classifier_epochs", "1"; "steps", "400"; "samples", "200"; "sample_steps", "12"; "guidance", "2"; "bpd_images", "2" ]
+        [ "classifier_epochs", "1"; "steps", "400"; "samples", "200"; "sample_steps", "12"; "guidance", "2"; "bpd_images", "2"
+          // fig05-summary: the diffusion row reuses fashion-diffusion's model (same steps); the rest is tiny.
+          "diffusion_steps", "400"; "vae_steps", "150"; "vae_width", "8"; "flow_steps", "60"; "flow_hidden", "8"
+          "gan_steps", "100"; "gan_width", "8"; "seeds", "2"; "tiny_steps", "30"; "tiny_samples", "100"
+          "ancestral_samples", "1"; "diffusion_bpd_images", "1"; "bpd_test_images", "16"; "iwae_k", "20" ]
     let run name =
         let options = { RunOptions.defaults with ResultsRoot = root; Render = false; Quiet = true; Params = Map.ofList sizes }
         let e = (Registry.find name).Head
@@ -21,8 +25,10 @@ type ImageRuns() =
         JsonNode.Parse(File.ReadAllText(Path.Combine(root, e.Name, "summary.json"))).AsObject()
     let fashion = lazy (run "fashion-diffusion")
     let strip = lazy (run "fig12-ddpm-strip")
+    let summary = lazy (fashion.Force() |> ignore; run "fig05-summary")
     member _.Fashion = fashion.Value
     member _.Strip = strip.Value
+    member _.Summary = summary.Value
     interface IDisposable with
         member _.Dispose() = try Directory.Delete(root, true) with _ -> ()
 
@@ -54,3 +60,28 @@ type ImageExperimentTests(runs: ImageRuns) =
         num s "forward_std_at_1000" |> close "forward_std_at_1000" 1.0 0.13
         // 10 guided reverse samples, one per class: chance would classify 1 of them as conditioned.
         num s "reverse_class_consistency" |> above "reverse_class_consistency" 0.3
+
+    [<Fact>]
+    member _.``fig05-summary: four rows with their likelihoods, no density for the GAN, one network evaluation per sample except diffusion``() =
+        let s = runs.Summary
+        // An untrained model scores far above 8 bits/dim in every bound (≈ 14 for the diffusion model); trained ones below.
+        num s "flow_bpd_exact" |> below "flow_bpd_exact" 8.0
+        num s "vae_bpd_elbo" |> below "vae_bpd_elbo" 8.0
+        num s "diffusion_bpd_ddpm_elbo" |> below "diffusion_bpd_ddpm_elbo" 8.0
+        num s "diffusion_bpd_pf_ode" |> below "diffusion_bpd_pf_ode" 8.0
+        // IWAE_k is a tighter bound than the ELBO (fewer bits), up to Monte Carlo noise on 16 images.
+        num s "vae_bpd_iwae_20" |> below "vae_bpd_iwae_20" (num s "vae_bpd_elbo" + 0.05)
+        // The GAN has no likelihood: no bits/dim key at all.
+        Assert.DoesNotContain(s |> Seq.map (fun kv -> kv.Key), (fun (k: string) -> k.StartsWith "gan_bpd"))
+        for f in [ "vae"; "flow"; "gan" ] do
+            num s (f + "_nfe") |> close (f + "_nfe") 1.0 0.0
+        num s "diffusion_nfe" |> close "diffusion_nfe" 12.0 0.0
+        num s "diffusion_ancestral_nfe" |> close "diffusion_ancestral_nfe" 1000.0 0.0
+        num s "diffusion_ancestral_ms_per_sample" |> above "ancestral ms/sample vs the GAN's x 100" (100.0 * num s "gan_ms_per_sample")
+        for f in [ "vae"; "diffusion"; "flow"; "gan" ] do
+            num s (f + "_fd") |> below (f + "_fd vs the noise reference") (num s "fd_noise_test")
+            num s (f + "_tiny_fd_sd") |> above (f + "_tiny_fd_sd") 0.0
+            Assert.Equal(4, s.[f + "_marks_measured"].GetValue<string>().Length)
+        Assert.Equal("××○○", s.["gan_marks_slides"].GetValue<string>())
+        Assert.StartsWith("×", s.["gan_marks_measured"].GetValue<string>())
+        num s "marks_total" |> close "marks_total" 16.0 0.0

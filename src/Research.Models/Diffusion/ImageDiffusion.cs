@@ -25,6 +25,7 @@ public sealed record ImageDiffusionOptions(
 /// EMA copy follow the network's parameters, and every draw is made by the generator passed in (on its own device,
 /// then copied).
 /// </summary>
+[GenerativeFamily("diffusion", LikelihoodKind.ExplicitBound, "ELBO (weighted denoising loss)", Note = "also an exact likelihood through the PF-ODE")]
 public sealed class ImageDiffusion : IDisposable
 {
     private readonly UNet emaNetwork;

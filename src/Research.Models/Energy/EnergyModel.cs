@@ -14,6 +14,7 @@ namespace Research.Models;
 /// process's marginals and samples with the library's annealed Langevin sampler (<see cref="Sampler"/>s
 /// through <see cref="Denoiser"/>). The normalising constant is never needed: an EBM is explicit but unnormalised.
 /// </summary>
+[GenerativeFamily("energy-based model", LikelihoodKind.ExplicitUnnormalised, "score matching", Note = "absent from the table: explicit but unnormalised")]
 public sealed class EnergyModel : IDisposable
 {
     private readonly nn.Sequential network;

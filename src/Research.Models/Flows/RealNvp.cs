@@ -8,6 +8,7 @@ namespace Research.Models;
 /// RealNVP on vectors (Dinh et al. 2017): a stack of affine couplings with alternating masks, trained by maximum
 /// likelihood, the exact log p(x) of <see cref="NormalizingFlow.LogProb"/> (NF-01, NF-02), with Adam.
 /// </summary>
+[GenerativeFamily("normalizing flow", LikelihoodKind.ExplicitExact, "maximum likelihood")]
 public sealed class RealNvp : IDisposable
 {
     /// <param name="dim">D of the data.</param>

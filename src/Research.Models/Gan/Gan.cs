@@ -12,6 +12,7 @@ namespace Research.Models;
 /// does not vanish when D rejects the samples. Two optimizers (Adam, β₁ = 0.5 as in DCGAN), two updates per
 /// trainer step. A GAN defines no density: it has samples and nothing to evaluate log p with.
 /// </summary>
+[GenerativeFamily("GAN", LikelihoodKind.Implicit, "adversarial")]
 public sealed class Gan : IDisposable
 {
     /// <summary>

@@ -9,10 +9,14 @@ namespace Research.Models;
 /// D → h_1 → … → latent, the decoder its mirror), classes (&gt; 0: class-conditional, the one-hot label
 /// concatenated to the encoder's and the decoder's inputs) and whether it is variational. With
 /// <see cref="Variational"/> false it is the plain autoencoder of S0: the encoder gives one code, no noise and
-/// no KL term, the loss is the reconstruction BCE alone.
+/// no KL term, the loss is the reconstruction BCE alone. <see cref="ConvWidth"/> &gt; 0 makes encoder and decoder
+/// convolutional on 28×28 images (the hidden widths are then unused): Conv(1 → w, stride 2) 14×14 → Conv(w → 2w,
+/// stride 2) 7×7 → Linear, and its mirror with transposed convolutions. <see cref="ContinuousBernoulli"/> normalises
+/// the decoder on [0, 1] (Loaiza-Ganem &amp; Cunningham 2019), so that the ELBO bounds the log of a density and converts
+/// to bits/dim; the plain Bernoulli "likelihood" of grey values is not normalised.
 /// </summary>
 public sealed record VaeOptions(int Latent = 2, int[]? Hidden = null, int Classes = 0, bool Variational = true, int Pixels = 784,
-    double LearningRate = 1e-3)
+    double LearningRate = 1e-3, int ConvWidth = 0, bool ContinuousBernoulli = false)
 {
     /// <summary>The hidden widths, [512, 256] when <see cref="Hidden"/> is null.</summary>
     public int[] HiddenWidths => Hidden ?? [512, 256];
@@ -39,6 +43,7 @@ public sealed record ElboTerms(Tensor Elbo, Tensor Reconstruction, Tensor Kl) : 
 /// (VAE-03) IWAE_k = E log (1/k) Σ_i p(x, z_i)/q(z_i|x) rises to log p(x) as k grows. With
 /// <see cref="VaeOptions.Variational"/> false it is a deterministic autoencoder (z = μ(x)).
 /// </summary>
+[GenerativeFamily("VAE", LikelihoodKind.ExplicitBound, "ELBO", Note = "IWAE_k tightens the bound towards log p as k grows")]
 public sealed class Vae : nn.Module
 {
     private readonly nn.Sequential encoder, decoder;
@@ -54,10 +59,15 @@ public sealed class Vae : nn.Module
         if (options.Classes < 0) throw new ArgumentException($"classes must be >= 0, got {options.Classes}");
         if (options.HiddenWidths.Length == 0 || options.HiddenWidths.Any(h => h < 1))
             throw new ArgumentException("the hidden widths must be a non-empty list of positive numbers");
+        if (options.ConvWidth < 0) throw new ArgumentException($"the convolution width must be >= 0, got {options.ConvWidth}");
+        if (options.ConvWidth > 0 && (options.Pixels != 784 || options.Classes > 0))
+            throw new ArgumentException("the convolutional VAE is for unconditional 28×28 images (784 pixels, no classes)");
         Options = options;
-        int c = options.Classes;
-        encoder = register_module("encoder", Mlp([options.Pixels + c, .. options.HiddenWidths, options.Variational ? 2 * options.Latent : options.Latent], layers));
-        decoder = register_module("decoder", Mlp([options.Latent + c, .. options.HiddenWidths.Reverse(), options.Pixels], layers));
+        int c = options.Classes, codes = options.Variational ? 2 * options.Latent : options.Latent;
+        encoder = register_module("encoder", options.ConvWidth > 0 ? ConvEncoder(options.ConvWidth, codes, layers)
+            : Mlp([options.Pixels + c, .. options.HiddenWidths, codes], layers));
+        decoder = register_module("decoder", options.ConvWidth > 0 ? ConvDecoder(options.ConvWidth, options.Latent, layers)
+            : Mlp([options.Latent + c, .. options.HiddenWidths.Reverse(), options.Pixels], layers));
         Optimizer = new optim.Adam(parameters(), options.LearningRate);
         Part = new TrainedPart(options.Variational ? "vae" : "ae", this, Optimizer);
     }
@@ -78,6 +88,22 @@ public sealed class Vae : nn.Module
         }
         return new nn.Sequential(modules.ToArray());
     }
+
+    /// <summary>[B, 784] → Conv(1 → w, 4, stride 2) 14×14 → Conv(w → 2w, 4, stride 2) 7×7 → Linear → [B, codes].</summary>
+    private static nn.Sequential ConvEncoder(int w, int codes, nn.LayerOptions? o) =>
+        new(new nn.Activation(x => x.reshape(x.size(0), 1, 28, 28)),
+            new nn.Conv2d(1, w, 4, stride: 2, padding: 1, options: o), nn.ReLU(),
+            new nn.Conv2d(w, 2 * w, 4, stride: 2, padding: 1, options: o), nn.ReLU(),
+            new nn.Activation(h => h.reshape(h.size(0), -1)),
+            new nn.Linear(2 * w * 49, codes, options: o));
+
+    /// <summary>The encoder's mirror: [B, latent] → Linear → 2w×7×7 → ConvT 14×14 → ConvT 28×28 → logits [B, 784].</summary>
+    private static nn.Sequential ConvDecoder(int w, int latent, nn.LayerOptions? o) =>
+        new(new nn.Linear(latent, 2 * w * 49, options: o), nn.ReLU(),
+            new nn.Activation(h => h.reshape(h.size(0), 2 * w, 7, 7)),
+            new nn.ConvTranspose2d(2 * w, w, 4, stride: 2, padding: 1, options: o), nn.ReLU(),
+            new nn.ConvTranspose2d(w, 1, 4, stride: 2, padding: 1, options: o),
+            new nn.Activation(h => h.reshape(h.size(0), 784)));
 
     /// <summary>The sizes this model was built with.</summary>
     public VaeOptions Options { get; }
@@ -116,12 +142,12 @@ public sealed class Vae : nn.Module
         return decoder.forward(WithLabels(z, labels));
     }
 
-    /// <summary>Decoded images [B, 1, 28, 28] in [-1, 1] (the Bernoulli means mapped back) at codes z.</summary>
+    /// <summary>Decoded images [B, 1, 28, 28] in [-1, 1] (the decoder's means mapped back) at codes z.</summary>
     public Tensor DecodeImages(Tensor z, Tensor? labels = null)
     {
         using var scope = NewDisposeScope();
         var side = (long)Math.Round(Math.Sqrt(Options.Pixels));
-        return (Decode(z, labels).sigmoid() * 2.0 - 1.0).reshape(z.size(0), 1, side, Options.Pixels / side).MoveToOuterScope();
+        return (DecoderMean(Decode(z, labels)) * 2.0 - 1.0).reshape(z.size(0), 1, side, Options.Pixels / side).MoveToOuterScope();
     }
 
     /// <summary>KL(N(μ, diag e^v) ‖ N(0, I)) = ½ Σ_j (μ_j² + e^{v_j} − 1 − v_j) per row (DIV-02).</summary>
@@ -136,6 +162,39 @@ public sealed class Vae : nn.Module
         -nn.functional.binary_cross_entropy_with_logits(logits, targets, reduction: nn.Reduction.None).sum(1);
 
     /// <summary>
+    /// log C(λ) of the continuous Bernoulli p(x|λ) = C(λ) λ^x (1 − λ)^(1−x) on [0, 1], elementwise from the logit ℓ of λ:
+    /// C = 2 artanh(1 − 2λ)/(1 − 2λ) = ℓ / tanh(ℓ/2) (since 1 − 2λ = −tanh(ℓ/2)), → 2 as ℓ → 0, where the series
+    /// log 2 + ℓ²/12 replaces the 0/0.
+    /// </summary>
+    public static Tensor ContinuousBernoulliLogNormalizer(Tensor logits)
+    {
+        using var scope = NewDisposeScope();
+        var small = logits.abs().lt(1e-3);
+        var safe = where(small, ones_like(logits), logits);
+        var exact = safe.abs().log() - (safe * 0.5).tanh().abs().log();
+        return where(small, logits.square() / 12.0 + Math.Log(2.0), exact).MoveToOuterScope();
+    }
+
+    /// <summary>E[x|z] from logits: λ = sigmoid(ℓ) for the Bernoulli; for the continuous Bernoulli
+    /// λ/(2λ − 1) + 1/(2 artanh(1 − 2λ)) = λ/tanh(ℓ/2) − 1/ℓ, whose 0/0 at ℓ = 0 the series 1/2 + ℓ/12 replaces.</summary>
+    public Tensor DecoderMean(Tensor logits)
+    {
+        if (!Options.ContinuousBernoulli) return logits.sigmoid();
+        using var scope = NewDisposeScope();
+        var small = logits.abs().lt(1e-2);
+        var safe = where(small, ones_like(logits), logits);
+        return where(small, logits / 12.0 + 0.5, safe.sigmoid() / (safe * 0.5).tanh() - safe.reciprocal()).MoveToOuterScope();
+    }
+
+    /// <summary>The decoder's log p(x|z) per row: Bernoulli, or continuous Bernoulli with the options' flag.</summary>
+    public Tensor DecoderLogLikelihood(Tensor logits, Tensor targets)
+    {
+        if (!Options.ContinuousBernoulli) return BernoulliLogLikelihood(logits, targets);
+        using var scope = NewDisposeScope();
+        return (BernoulliLogLikelihood(logits, targets) + ContinuousBernoulliLogNormalizer(logits).sum(1)).MoveToOuterScope();
+    }
+
+    /// <summary>
     /// The ELBO per image (nats) with one reparameterised draw, its reconstruction term −E_q log p(x|z) and its
     /// KL term; for an AE the "ELBO" is −BCE(x, decode(encode(x))) and the KL is 0.
     /// </summary>
@@ -145,7 +204,7 @@ public sealed class Vae : nn.Module
         var x = Targets(images);
         var (mean, logVar) = Encode(x, labels);
         var z = logVar is null ? mean : mean + (logVar * 0.5).exp() * randn(mean.shape, mean.dtype, mean.device, generator);
-        var reconstruction = -BernoulliLogLikelihood(Decode(z, labels), x);
+        var reconstruction = -DecoderLogLikelihood(Decode(z, labels), x);
         var kl = logVar is null ? zeros_like(reconstruction) : KlToStandardNormal(mean, logVar);
         return new ElboTerms((-reconstruction - kl).MoveToOuterScope(), reconstruction.MoveToOuterScope(), kl.MoveToOuterScope());
     }
@@ -174,7 +233,7 @@ public sealed class Vae : nn.Module
         for (long i = 0; i < b * k; i += chunk)
         {
             long n = Math.Min(chunk, b * k - i);
-            logLik.Add(BernoulliLogLikelihood(Decode(flatZ.narrow(0, i, n), flatLabels?.narrow(0, i, n)), flatX.narrow(0, i, n)));
+            logLik.Add(DecoderLogLikelihood(Decode(flatZ.narrow(0, i, n), flatLabels?.narrow(0, i, n)), flatX.narrow(0, i, n)));
         }
         return (cat(logLik.ToArray(), 0).reshape(b, k) + logPrior - logQ).MoveToOuterScope();
     }
