@@ -195,18 +195,23 @@ public sealed record DiffusionObjective(NoiseProcess Process, TrainingTarget Tar
     public Tensor TargetValue(Tensor x0, Tensor eps, double[] t)
     {
         using var scope = NewDisposeScope();
-        var points = t.Select(Process.At).ToArray();
         Tensor result;
         switch (Target)
         {
+            case TrainingTarget.Parameterized { Prediction: Prediction.Eps }:
+                // The coefficients would be 0 on x_0 and 1 on eps: skip the per-sample process points, which cost
+                // about 0.45 µs each (1.8 ms of a 4096-point step in the ddpm_train_step benchmark).
+                result = eps.alias();
+                break;
             case TrainingTarget.Parameterized q:
+                var points = t.Select(Process.At).ToArray();
                 // prediction = OnX x_t + OnInput eps, with x_t = alpha x_0 + sigma eps.
                 var maps = points.Select(p => Parameterization.FromEps(p, q.Prediction)).ToArray();
                 result = x0 * Column(maps.Select((m, i) => m.OnX * points[i].Alpha), x0) + eps * Column(maps.Select((m, i) => m.OnX * points[i].Sigma + m.OnInput), x0);
                 break;
             case TrainingTarget.Preconditioned c:
                 // F* = (x_0 − c_skip x^)/c_out with x^ = x_0 + varsigma eps.
-                var v = points.Select(p => p.Sigma / p.Alpha).ToArray();
+                var v = t.Select(Process.At).Select(p => p.Sigma / p.Alpha).ToArray();
                 var pre = c.Preconditioning;
                 result = x0 * Column(v.Select(s => (1 - pre.CSkip(s)) / pre.COut(s)), x0) - eps * Column(v.Select(s => pre.CSkip(s) * s / pre.COut(s)), x0);
                 break;
