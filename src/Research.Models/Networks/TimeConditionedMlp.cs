@@ -59,9 +59,17 @@ public sealed class TimeConditionedMlp : nn.Module
     /// <summary>x [B, d], t [B] with values in [0, 1] → [B, d].</summary>
     public Tensor forward(Tensor x, Tensor t)
     {
-        using var scope = NewDisposeScope();
-        var h = cat([x, SinusoidalEmbedding.Embed(t, EmbeddingDim)], 1);
-        for (int i = 0; i < layers.Length - 1; i++) h = nn.functional.silu(layers[i].forward(h));
-        return layers[^1].forward(h).MoveToOuterScope();
+        // Each activation is disposed as soon as the next exists (as a PyTorch tensor dies with its last reference):
+        // without autograd only one [B, width] buffer pair is alive and stays in cache; under autograd the graph
+        // keeps what backward needs. A scope would keep every layer's output until the end of the pass.
+        Tensor h;
+        using (var embedding = SinusoidalEmbedding.Embed(t, EmbeddingDim)) h = cat([x, embedding], 1);
+        for (int i = 0; i < layers.Length - 1; i++)
+        {
+            using var input = h;
+            using var linear = layers[i].forward(input);
+            h = nn.functional.silu(linear);
+        }
+        using (h) return layers[^1].forward(h);
     }
 }
