@@ -9,8 +9,8 @@ namespace Research.Torch;
 /// changes it later.</item>
 /// <item><c>RESEARCH_TORCH_MALLOC=default</c>: keep glibc's allocator defaults. Otherwise freed tensor
 /// memory stays in the heap (mallopt M_MMAP_MAX=0, a 1 GiB trim threshold) instead of going back
-/// to the kernel and page-faulting in again every training step. glibc's own MALLOC_MMAP_MAX_,
-/// MALLOC_TRIM_THRESHOLD_ and MALLOC_TOP_PAD_, when set, win over these defaults.</item>
+/// to the kernel and page-faulting in again every training step. glibc's own MALLOC_MMAP_MAX_ and
+/// MALLOC_TRIM_THRESHOLD_, when set, win over these defaults.</item>
 /// <item><c>RESEARCH_TORCH_GC_BUDGET_MB=N</c>: how many MiB of unreachable tensors may pile up before
 /// the library runs a garbage collection to finalize them (default 64; 0 turns this off). Only loops
 /// that leave tensors to the finalizer, instead of dispose scopes, ever reach it.</item>
