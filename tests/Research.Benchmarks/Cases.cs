@@ -13,7 +13,10 @@ public static class Cases
     /// <summary>
     /// Timed cases: name -> run(quick). A quick run (driver --quick) does a fraction of the work of the long cases and
     /// reports the value the whole work would take at that speed (the time scaled up, or the same throughput), so quick
-    /// and full values are comparable; the driver marks quick lines.
+    /// and full values are comparable; the driver marks quick lines. Every sampling case first makes one short untimed
+    /// call (<see cref="Warmup"/>), on both sides, so that it times the steady state: a fresh process's first calls
+    /// cost about 0.1 s more on either side (libtorch's first dispatches, our JIT), a constant that would otherwise be
+    /// a tenth of a 1.3 s case.
     /// </summary>
     public static readonly Dictionary<string, Func<bool, (double value, string unit)>> All = new()
     {
@@ -22,7 +25,9 @@ public static class Cases
         ["matmul_1024"] = quick => Matmul(1024, quick ? 3 : 7),
         ["matmul_2048"] = quick => Matmul(2048, quick ? 3 : 7),
         ["ddpm_train_step"] = quick => TrainStep(quick ? 10 : 30),
-        ["ddpm_sample_1000"] = quick => Sample(run: quick ? 100 : 1000),
+        // Every ancestral step is one network evaluation at the same batch: the full mode times 200 of the 1000 steps
+        // (all 1000 cost PyTorch's default configuration 2.5 minutes a round) and scales the time.
+        ["ddpm_sample_1000"] = quick => Sample(run: quick ? 100 : 200),
         ["sampler_ddpm_ancestral"] = quick => Scaled(LibrarySampler(Samplers.DdpmAncestral, quick ? AncestralSteps / 4 : AncestralSteps).Seconds, quick ? 4 : 1),
         ["sampler_dpmpp_2m"] = quick => LibrarySampler(Samplers.DpmSolverPlusPlus2M, DpmSolverSteps).Seconds,
         ["unet28_train_step"] = quick => UNetTrainStep(UNetBatch, warmup: quick ? 1 : 2, steps: quick ? 2 : 5).Throughput,
@@ -63,6 +68,39 @@ public static class Cases
 
     // The U-Net cases of the image-diffusion issue: batch 128 for a training step, DDIM with 50 steps on 256 images.
     const int UNetBatch = 128, UNetSampleBatch = 256, DdimSteps = 50;
+
+    /// <summary>
+    /// Repeats <paramref name="call"/> (untimed, on a batch of 2, with its own generator, seed 4, so that the timed run's
+    /// generator and the --check values are untouched) until a call and the 200 ms after it compile no method. The
+    /// managed code path does not depend on the batch, so these cheap calls take every method on it through .NET's
+    /// tiers (recompiled optimised on a background thread after 30 calls, twice with PGO), and that compilation no
+    /// longer takes a core from libtorch's threads inside the timed run (measured without: 0.09 CPU s of JIT during a
+    /// 1.34 s sampler_dpmpp_2m, 7% of it). reference.py has no JIT: its sampling cases make one such call.
+    /// </summary>
+    static void UntilJitIdle(Action<Generator> call)
+    {
+        using var g = new Generator(4);
+        for (int i = 0; i < 20; i++)
+        {
+            var compiled = System.Runtime.JitInfo.GetCompiledMethodCount();
+            call(g);
+            Thread.Sleep(200);
+            if (System.Runtime.JitInfo.GetCompiledMethodCount() == compiled)
+            {
+                Console.Error.WriteLine($"warm-up: {i + 1} calls until the JIT was idle");
+                return;
+            }
+        }
+        Console.Error.WriteLine("warm-up: the JIT was still compiling after 20 calls");
+    }
+
+    /// <summary><see cref="UntilJitIdle"/> for a sampler on <paramref name="grid"/>, 2 rows of <paramref name="shape"/>.</summary>
+    static void Warmup(Sampler sampler, Denoiser denoiser, NoiseProcess process, double[] grid, long[] shape) =>
+        UntilJitIdle(g =>
+        {
+            using var x = randn([2, .. shape[1..]], generator: g);
+            sampler.Sample(denoiser, process, grid, x, g).X.Dispose();
+        });
 
     private static double Median(List<double> xs)
     {
@@ -117,7 +155,7 @@ public static class Cases
         using var model = new TimeConditionedMlp();
         using var opt = new optim.Adam(model.parameters(), 1e-3);
         var ddpm = new DiscreteDdpm(DdpmSchedule.Linear());
-        void Step()
+        static void Step(TimeConditionedMlp model, optim.Adam opt, DiscreteDdpm ddpm, long batch, Generator g)
         {
             using var scope = NewDisposeScope();
             var x0 = Toy2D.RingOfGaussians(batch, g);
@@ -127,12 +165,18 @@ public static class Cases
             opt.step();
             loss.ToDouble();
         }
-        for (int i = 0; i < 5; i++) Step();
+        UntilJitIdle(g =>
+        {
+            using var spare = new TimeConditionedMlp(options: new nn.LayerOptions(generator: g));
+            using var spareOpt = new optim.Adam(spare.parameters(), 1e-3);
+            for (int i = 0; i < 10; i++) Step(spare, spareOpt, ddpm, 2, g);
+        });
+        for (int i = 0; i < 5; i++) Step(model, opt, ddpm, batch, g);
         var times = new List<double>();
         for (int i = 0; i < steps; i++)
         {
             var sw = Stopwatch.StartNew();
-            Step();
+            Step(model, opt, ddpm, batch, g);
             times.Add(sw.Elapsed.TotalMilliseconds);
         }
         return (Median(times), "ms");
@@ -151,11 +195,28 @@ public static class Cases
         var process = DdpmSchedule.Linear().ContinuousLimit!;
         var denoiser = Denoiser.FromNetwork(process, Prediction.Eps, model.forward);
         var times = TimeGrid.UniformTime(steps, 1.0, 0.0);
+        Warmup(sampler, denoiser, process, times, [n, 2]);
+        static Dictionary<string, double> Threads()
+        {
+            var d = new Dictionary<string, double>();
+            foreach (var dir in Directory.GetDirectories("/proc/self/task"))
+            {
+                var st = File.ReadAllText(dir + "/stat");
+                var name = st[(st.IndexOf('(') + 1)..st.LastIndexOf(')')];
+                var f = st[(st.LastIndexOf(')') + 2)..].Split(' ');
+                var cpu = (double.Parse(f[11]) + double.Parse(f[12])) / 100.0;
+                d[name + ":" + Path.GetFileName(dir)] = cpu;
+            }
+            return d;
+        }
+        var before = Threads();
         using var g = new Generator(2);
         var sw = Stopwatch.StartNew();
         using var x = randn([n, 2], generator: g);
         using var result = sampler.Sample(denoiser, process, times, x, g).X;
         var seconds = sw.Elapsed.TotalSeconds;
+        if (Environment.GetEnvironmentVariable("TMP_THREADS") is not null)
+            foreach (var (k, v) in Threads()) { var dv = v - before.GetValueOrDefault(k); if (dv > 0) Console.Error.WriteLine($"thread {k} {dv:F2}s"); }
         using var flat = result.to(ScalarType.Float64).reshape(-1);
         return ((seconds, "s"), n <= 64 ? flat.contiguous().data<double>() : []);
     }
@@ -206,6 +267,7 @@ public static class Cases
         var ddpm = new DiscreteDdpm(DdpmSchedule.Linear());
         var denoiser = ddpm.Objective.Denoiser((x, t, _) => model.forward(x, t)).Unconditional();
         var grid = ddpm.Grid()[..(run + 1)];
+        Warmup(Samplers.DdpmAncestral, denoiser, ddpm.Process, grid, [n, 2]);
         var sw = Stopwatch.StartNew();
         using var x = randn([n, 2], generator: g);
         using var result = Samplers.DdpmAncestral.Sample(denoiser, ddpm.Process, grid, x, g).X;
@@ -227,7 +289,7 @@ public static class Cases
         using var opt = new optim.Adam(model.parameters(), 1e-3);
         var objective = DiffusionObjective.Ddpm(DdpmSchedule.Linear());
         using var g = new Generator(1);
-        double Step()
+        static double Step(UNet model, optim.Adam opt, DiffusionObjective objective, long batch, Generator g)
         {
             using var scope = NewDisposeScope();
             var x0 = rand([batch, 1, 28, 28], generator: g) * 2.0 - 1.0;
@@ -237,13 +299,20 @@ public static class Cases
             opt.step();
             return loss.ToDouble();
         }
-        for (int i = 0; i < warmup; i++) Step();
+        if (warmup > 0)
+            UntilJitIdle(g =>
+            {
+                using var spare = new UNet(UNetConfig.UNet28, new nn.LayerOptions(generator: g));
+                using var spareOpt = new optim.Adam(spare.parameters(), 1e-3);
+                for (int i = 0; i < 10; i++) Step(spare, spareOpt, objective, 2, g);
+            });
+        for (int i = 0; i < warmup; i++) Step(model, opt, objective, batch, g);
         var times = new List<double>();
         var losses = new double[steps];
         for (int i = 0; i < steps; i++)
         {
             var sw = Stopwatch.StartNew();
-            losses[i] = Step();
+            losses[i] = Step(model, opt, objective, batch, g);
             times.Add(sw.Elapsed.TotalSeconds);
         }
         return ((batch / Median(times), "images/s"), losses);
@@ -261,7 +330,9 @@ public static class Cases
         using var model = new UNet(UNetConfig.UNet28, new nn.LayerOptions(generator: weights));
         var objective = DiffusionObjective.Ddpm(DdpmSchedule.Linear());
         var denoiser = objective.Denoiser((x, t, labels) => model.forward(x, t, labels)).Unconditional();
-        var times = TimeGrid.UniformTime(steps, 1.0, 0.0)[..(run + 1)];
+        var grid = TimeGrid.UniformTime(steps, 1.0, 0.0);
+        Warmup(Samplers.Ddim(), denoiser, objective.Process, grid, [batch, 1, 28, 28]);
+        var times = grid[..(run + 1)];
         using var g = new Generator(2);
         var sw = Stopwatch.StartNew();
         using var x = randn([batch, 1, 28, 28], generator: g);
