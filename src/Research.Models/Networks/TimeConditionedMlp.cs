@@ -59,17 +59,15 @@ public sealed class TimeConditionedMlp : nn.Module
     /// <summary>x [B, d], t [B] with values in [0, 1] → [B, d].</summary>
     public Tensor forward(Tensor x, Tensor t)
     {
-        // Each activation is disposed as soon as the next exists (as a PyTorch tensor dies with its last reference):
-        // without autograd only one [B, width] buffer pair is alive and stays in cache; under autograd the graph
-        // keeps what backward needs. A scope would keep every layer's output until the end of the pass.
+        // Each activation is disposed as soon as the next exists (Activations.Next): without autograd only one
+        // [B, width] buffer pair is alive and stays in cache; a scope would keep every layer's output to the end.
         Tensor h;
         using (var embedding = SinusoidalEmbedding.Embed(t, EmbeddingDim)) h = cat([x, embedding], 1);
         for (int i = 0; i < layers.Length - 1; i++)
         {
-            using var input = h;
-            using var linear = layers[i].forward(input);
-            h = nn.functional.silu(linear);
+            h = Activations.Next(h, layers[i].forward(h));
+            h = Activations.Next(h, nn.functional.silu(h));
         }
-        using (h) return layers[^1].forward(h);
+        return Activations.Next(h, layers[^1].forward(h));
     }
 }

@@ -65,14 +65,22 @@ public sealed class ResBlock : nn.Module<(Tensor x, Tensor embedding), Tensor>
     /// <summary>x [B, C_in, H, W] and the embedding [B, E] to [B, C_out, H, W].</summary>
     public override Tensor forward((Tensor x, Tensor embedding) input)
     {
-        // The block's intermediates die with its scope (autograd keeps what it saved): without it a whole
-        // forward pass of temporaries stays alive until the caller's scope ends.
-        using var scope = NewDisposeScope();
+        // Each intermediate is disposed as soon as the next exists (Activations.Next), so that without autograd one
+        // activation of the block is alive at a time, as in PyTorch (autograd keeps what backward needs itself).
         var (x, embedding) = input;
-        var h = conv1.forward(F.silu(gn1.forward(x)));
-        h = h + temb_proj.forward(F.silu(embedding)).unsqueeze(-1).unsqueeze(-1);
-        h = conv2.forward(F.silu(gn2.forward(h)));
-        return ((skip is null ? x : skip.forward(x)) + h).MoveToOuterScope();
+        var h = gn1.forward(x);
+        h = Activations.Next(h, F.silu(h));
+        h = Activations.Next(h, conv1.forward(h));
+        using (var e = F.silu(embedding))
+        using (var projected = temb_proj.forward(e))
+        using (var column = projected.reshape(projected.size(0), projected.size(1), 1, 1))
+            h = Activations.Next(h, h + column);
+        h = Activations.Next(h, gn2.forward(h));
+        h = Activations.Next(h, F.silu(h));
+        h = Activations.Next(h, conv2.forward(h));
+        if (skip is null) return Activations.Next(h, x + h);
+        using var shortcut = skip.forward(x);
+        return Activations.Next(h, shortcut + h);
     }
 }
 
@@ -95,6 +103,7 @@ public sealed class AttentionBlock : nn.Module<Tensor, Tensor>
     /// <summary>x [B, C, H, W] to x + attention(x), same shape.</summary>
     public override Tensor forward(Tensor x)
     {
+        // At 7x7 the attention's tensors are small: one scope for the block is enough.
         using var scope = NewDisposeScope();
         var s = x.shape;
         long b = s[0], c = s[1], hw = s[2] * s[3];
@@ -223,19 +232,19 @@ public sealed class UNet : nn.Module<(Tensor x, Tensor t, Tensor? labels), Tenso
         var skips = new Tensor[down.Length];
         for (int l = 0; l < down.Length; l++)
         {
-            foreach (var block in down[l]) h = Next(h, block.forward((h, emb)));
+            foreach (var block in down[l]) h = Activations.Next(h, block.forward((h, emb)));
             skips[l] = h;
             h = downsample[l].forward(h);
         }
-        h = Next(h, m1.forward((h, emb)));
-        h = Next(h, attn.forward(h));
-        h = Next(h, m2.forward((h, emb)));
+        h = Activations.Next(h, m1.forward((h, emb)));
+        h = Activations.Next(h, attn.forward(h));
+        h = Activations.Next(h, m2.forward((h, emb)));
         for (int l = down.Length - 1; l >= 0; l--)
         {
-            using (var wide = F.upsample_nearest(h, 2)) h = Next(h, upsample[l].forward(wide));
-            h = Next(h, cat([h, skips[l]], 1));
+            using (var wide = F.upsample_nearest(h, 2)) h = Activations.Next(h, upsample[l].forward(wide));
+            h = Activations.Next(h, cat([h, skips[l]], 1));
             skips[l].Dispose();
-            foreach (var block in up[l]) h = Next(h, block.forward((h, emb)));
+            foreach (var block in up[l]) h = Activations.Next(h, block.forward((h, emb)));
         }
         using (h)
         using (var normed = gn_out.forward(h))
@@ -249,9 +258,16 @@ public sealed class UNet : nn.Module<(Tensor x, Tensor t, Tensor? labels), Tenso
         using var nullLabels = labels is null ? full([x.size(0)], Config.Classes, ScalarType.Int64, x.device) : null;
         return class_emb!.forward(labels ?? nullLabels!);
     }
+}
 
-    /// <summary>Disposes the previous activation and returns the next.</summary>
-    private static Tensor Next(Tensor previous, Tensor next)
+/// <summary>Eager disposal of a network's activations, one piece of code for the networks of this assembly.</summary>
+internal static class Activations
+{
+    /// <summary>
+    /// Disposes the previous activation and returns the next: a forward pass written as h = Next(h, f(h)) keeps one
+    /// activation alive without autograd, as PyTorch frees a tensor with its last reference.
+    /// </summary>
+    internal static Tensor Next(Tensor previous, Tensor next)
     {
         previous.Dispose();
         return next;
