@@ -403,10 +403,10 @@ CASES = {
     "matmul_2048": lambda quick: matmul(2048, 3 if quick else 7),
     "ddpm_train_step": lambda quick: train_step(10 if quick else 30),
     "ddpm_sample_1000": lambda quick: sample(100 if quick else 200),  # as Cases.cs: a fifth, scaled
-    "sampler_ddpm_ancestral": lambda quick: scaled(library_sampler(ddim, ANCESTRAL_STEPS // 4 if quick else ANCESTRAL_STEPS)[0], 4 if quick else 1),
+    "sampler_ddpm_ancestral": lambda quick: scaled(library_sampler(ddim, ANCESTRAL_STEPS // (4 if quick else 2))[0], 4 if quick else 2),
     "sampler_dpmpp_2m": lambda quick: library_sampler(dpmpp_2m, DPM_SOLVER_STEPS)[0],
     "unet28_train_step": lambda quick: unet_train_step(UNET_BATCH, 1 if quick else 2, 2 if quick else 5)[0],
-    "unet28_sample": lambda quick: unet_sample(UNET_SAMPLE_BATCH, DDIM_STEPS, DDIM_STEPS // 5)[0],  # as Cases.cs: a fifth, scaled
+    "unet28_sample": lambda quick: unet_sample(UNET_SAMPLE_BATCH, DDIM_STEPS, DDIM_STEPS // 10)[0],  # as Cases.cs: a tenth, scaled
 }
 
 
