@@ -1,6 +1,7 @@
 /// The closed-form fixtures of docs/claims.md, written independently of the C# toolkit so
 /// that each can serve as the other side of a comparison: F2 Gaussian mixtures (with exact time
-/// marginals, score, Hessian, posterior and time derivative) and F6 continuous schedules.
+/// marginals, score, Hessian, posterior and time derivative; in any d, and the scalar 1-D Mixture1D that the
+/// experiments share) and F6 continuous schedules.
 module Research.Proofs.Fixtures
 
 open System
