@@ -4,29 +4,22 @@ module Research.Experiments.Numerics
 
 open System
 open System.Collections.Generic
-open MathNet.Numerics
 
-let sqrt2pi = sqrt (2.0 * Math.PI)
-let log2pi = log (2.0 * Math.PI)
+// The normal density and log1p are the proofs' (Research.Proofs.Numerics), one copy for both.
+let log2pi = Research.Proofs.Numerics.log2pi
 
 /// N(x; m, v) and its log.
-let normalLogPdf (m: float) (v: float) (x: float) = -0.5 * (log2pi + log v + (x - m) * (x - m) / v)
-let normalPdf m v x = exp (normalLogPdf m v x)
-/// Φ(z), accurate in both tails.
-let normalCdf (z: float) = 0.5 * SpecialFunctions.Erfc(-z / sqrt 2.0)
+let normalLogPdf (m: float) (v: float) (x: float) = Research.Proofs.Numerics.normalLogPdf m v x
+let normalPdf (m: float) (v: float) (x: float) = Research.Proofs.Numerics.normalPdf m v x
 
-/// log(1 + x), accurate for small x (Goldberg's trick; .NET has no accurate log1p).
-let log1p (x: float) =
-    let u = 1.0 + x
-    if u = 1.0 then x else log u * x / (u - 1.0)
+/// log(1 + x), accurate for small x.
+let log1p (x: float) = Research.Proofs.Numerics.log1p x
 
 /// log(exp a + exp b) without overflow.
 let logAddExp (a: float) (b: float) =
     if Double.IsNegativeInfinity a then b
     elif Double.IsNegativeInfinity b then a
     else max a b + log1p (exp (-(abs (a - b))))
-
-let logSumExp (xs: float seq) = Seq.fold logAddExp Double.NegativeInfinity xs
 
 /// Evenly spaced points, both ends included.
 let linspace (a: float) (b: float) (n: int) =

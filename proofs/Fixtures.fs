@@ -1,6 +1,7 @@
 /// The closed-form fixtures of docs/claims.md, written independently of the C# toolkit so
 /// that each can serve as the other side of a comparison: F2 Gaussian mixtures (with exact time
-/// marginals, score, Hessian, posterior and time derivative) and F6 continuous schedules.
+/// marginals, score, Hessian, posterior and time derivative; in any d, and the scalar 1-D Mixture1D that the
+/// experiments share) and F6 continuous schedules.
 module Research.Proofs.Fixtures
 
 open System
@@ -65,6 +66,129 @@ module Gmm =
         let second = Seq.fold2 (fun (acc: M) w k -> acc + w * (g.Covs[k] + g.Means[k].OuterProduct(g.Means[k]))) (Matrix<float>.Build.Dense(g.Dim, g.Dim)) g.Weights [ 0 .. g.K - 1 ]
         second - mu.OuterProduct mu
 
+/// p_t(z), E[x_0 | x_t = z] and Var[x_0 | x_t = z] of a 1-D F2 mixture at one (alpha, sigma).
+[<Struct>]
+type Posterior1 = { Density: float; Mean: float; Variance: float }
+
+/// F2 in one dimension, on scalars: density, cdf, quantile, score, posterior and the marginal under
+/// x_t = alpha x_0 + sigma eps. It is the 1-D twin of Gmm/Marginal below (vectors and Cholesky factors, any d),
+/// kept because quadrature, ODE and SDE loops evaluate 1-D scores and posteriors millions of times and the
+/// d-dimensional form allocates on every call. One copy, shared by the proofs and the experiments' 1-D figures.
+type Mixture1D(weights: float[], means: float[], variances: float[]) =
+    do
+        if weights.Length = 0 || weights.Length <> means.Length || means.Length <> variances.Length then
+            invalidArg "weights" "weights, means and variances must be non-empty and of the same length"
+        if abs (Array.sum weights - 1.0) > 1e-9 then invalidArg "weights" "weights must sum to 1"
+    let k = weights.Length
+    let logW = weights |> Array.map log
+    // log pi_k - 1/2 log(2 pi v_k): the part of each component's log density that does not depend on x
+    let logNorm = Array.init k (fun j -> logW[j] - 0.5 * (log2pi + log variances[j]))
+    let componentLog j (x: float) = let r = x - means[j] in logNorm[j] - 0.5 * r * r / variances[j]
+    let largestLog x =
+        let mutable top = -infinity
+        for j in 0 .. k - 1 do top <- max top (componentLog j x)
+        top
+
+    member _.Weights = weights
+    member _.Means = means
+    member _.Variances = variances
+    member _.Count = k
+
+    /// log p(x) by log-sum-exp over the components.
+    member _.LogPdf(x: float) =
+        let top = largestLog x
+        let mutable z = 0.0
+        for j in 0 .. k - 1 do z <- z + exp (componentLog j x - top)
+        top + log z
+
+    member m.Pdf(x: float) = exp (m.LogPdf x)
+
+    /// F(x) = sum_k pi_k Phi((x - m_k)/sqrt v_k).
+    member _.Cdf(x: float) =
+        let mutable acc = 0.0
+        for j in 0 .. k - 1 do acc <- acc + weights[j] * Phi((x - means[j]) / sqrt variances[j])
+        acc
+
+    /// F^{-1}(u) by bisection on the exact cdf (200 halvings: to the last bit).
+    member m.Quantile(u: float) =
+        let spread = variances |> Array.max |> sqrt
+        let mutable lo = Array.min means - 40.0 * spread
+        let mutable hi = Array.max means + 40.0 * spread
+        for _ in 1..200 do
+            let mid = 0.5 * (lo + hi)
+            if m.Cdf mid < u then lo <- mid else hi <- mid
+        0.5 * (lo + hi)
+
+    /// Responsibilities r_k(x), in log space.
+    member m.Responsibilities(x: float) =
+        let lp = m.LogPdf x
+        Array.init k (fun j -> exp (componentLog j x - lp))
+
+    /// d/dx log p(x) = sum_k r_k(x) (m_k - x)/v_k, the responsibilities normalised after subtracting the largest log
+    /// term (two passes, no allocation: the inner loop of simulations).
+    member _.Score(x: float) =
+        let top = largestLog x
+        let mutable z, s = 0.0, 0.0
+        for j in 0 .. k - 1 do
+            let w = exp (componentLog j x - top)
+            z <- z + w
+            s <- s + w * (means[j] - x) / variances[j]
+        s / z
+
+    member _.Mean = Array.fold2 (fun acc w m -> acc + w * m) 0.0 weights means
+
+    member m.Variance =
+        let mu = m.Mean
+        (Array.map3 (fun w mk v -> w * (v + mk * mk)) weights means variances |> Array.sum) - mu * mu
+
+    /// The law of alpha x_0 + sigma eps (F2): means alpha m_k, variances alpha^2 v_k + sigma^2.
+    member _.Marginal(alpha: float, sigma: float) =
+        Mixture1D(weights, means |> Array.map (fun m -> alpha * m), variances |> Array.map (fun v -> alpha * alpha * v + sigma * sigma))
+
+    /// The F2 posterior of x_0 given x_t = z at (alpha, sigma): components m~_k = m_k + alpha v_k (z - alpha m_k)/C_k,
+    /// v~_k = v_k - alpha^2 v_k^2/C_k with C_k = alpha^2 v_k + sigma^2, weighted by the responsibilities of p_t. The
+    /// returned function reuses its buffers (allocation-free for nested quadrature): use one per thread.
+    member _.Posterior(alpha: float, sigma: float) =
+        let c = Array.init k (fun j -> alpha * alpha * variances[j] + sigma * sigma)
+        let logNormT = Array.init k (fun j -> logW[j] - 0.5 * (log2pi + log c[j]))
+        let logs = Array.zeroCreate<float> k
+        let posteriorMeans = Array.zeroCreate<float> k
+        fun (z: float) ->
+            let mutable best = -infinity
+            for j in 0 .. k - 1 do
+                let r = z - alpha * means[j]
+                logs[j] <- logNormT[j] - 0.5 * r * r / c[j]
+                posteriorMeans[j] <- means[j] + alpha * variances[j] * r / c[j]
+                best <- max best logs[j]
+            let mutable total, mean = 0.0, 0.0
+            for j in 0 .. k - 1 do
+                logs[j] <- exp (logs[j] - best)
+                total <- total + logs[j]
+                mean <- mean + logs[j] * posteriorMeans[j]
+            mean <- mean / total
+            // sum_k r_k (v~_k + (m~_k - mean)^2): no cancellation where the posterior is narrow (high SNR)
+            let mutable var = 0.0
+            for j in 0 .. k - 1 do
+                var <- var + logs[j] / total * (variances[j] - alpha * alpha * variances[j] * variances[j] / c[j] + (posteriorMeans[j] - mean) ** 2.0)
+            { Density = exp best * total; Mean = mean; Variance = var }
+
+    /// Points where an integrand in p has structure (component means and +-3 sd), for quadrature.
+    member _.Breakpoints =
+        [| for j in 0 .. k - 1 do
+               let s = sqrt variances[j]
+               yield! [ means[j] - 3.0 * s; means[j]; means[j] + 3.0 * s ] |]
+
+    /// An interval holding all but ~1e-30 of the mass.
+    member _.Support =
+        let lo = Array.map2 (fun m v -> m - 12.0 * sqrt v) means variances |> Array.min
+        let hi = Array.map2 (fun m v -> m + 12.0 * sqrt v) means variances |> Array.max
+        lo, hi
+
+    /// The scalar form of a 1-D Gmm.
+    static member OfGmm(g: Gmm) =
+        if g.Dim <> 1 then invalidArg "g" "a 1-D mixture is needed"
+        Mixture1D(g.Weights, g.Means |> Array.map (fun m -> m[0]), g.Covs |> Array.map (fun c -> c[0, 0]))
+
 /// The time marginal p_t of an F2 mixture under a linear process with coefficients (alpha, sigma):
 /// p_t = sum_k pi_k N(alpha m_k, C_k), C_k = alpha^2 S_k + sigma^2 I, valid for any linear SDE.
 type Marginal(g: Gmm, alpha: float, sigma: float) =
@@ -74,6 +198,7 @@ type Marginal(g: Gmm, alpha: float, sigma: float) =
     let logDets = chols |> Array.map (fun ch -> 2.0 * Seq.sum (Seq.init d (fun i -> log ch.Factor[i, i])))
     let means = g.Means |> Array.map (fun m -> alpha * m)
     let logW = g.Weights |> Array.map log
+    let scalar = lazy (Mixture1D.OfGmm(g).Marginal(alpha, sigma))
 
     member _.Alpha = alpha
     member _.Sigma = sigma
@@ -139,18 +264,14 @@ type Marginal(g: Gmm, alpha: float, sigma: float) =
         let r = m.Responsibilities x
         Seq.fold2 (fun (acc: V) rk k -> acc + rk * sigma * chols[k].Solve(x - means[k])) (vec (Array.zeroCreate d)) r [ 0 .. g.K - 1 ]
 
+    /// The 1-D marginal as a scalar Mixture1D (d = 1 only).
+    member _.Scalar = scalar.Value
+
     /// 1-D cdf F_t(x) = sum_k pi_k Phi((x - alpha m_k)/sqrt C_k).
-    member _.Cdf(x: float) =
-        Array.init g.K (fun k -> g.Weights[k] * Phi((x - means[k][0]) / sqrt (covs[k][0, 0]))) |> Array.sum
+    member _.Cdf(x: float) = scalar.Value.Cdf x
 
     /// 1-D quantile by bisection on the exact cdf.
-    member m.Quantile(u: float) =
-        let mutable lo = -50.0
-        let mutable hi = 50.0
-        for _ in 1..200 do
-            let mid = 0.5 * (lo + hi)
-            if m.Cdf mid < u then lo <- mid else hi <- mid
-        0.5 * (lo + hi)
+    member _.Quantile(u: float) = scalar.Value.Quantile u
 
     /// Breakpoints for 1-D quadrature of expressions in p_t (section 15.2).
     member _.Breakpoints = Array.init g.K (fun k -> means[k][0], sqrt (covs[k][0, 0])) |> breakpointsAround

@@ -15,27 +15,6 @@ open Research.Proofs.Fixtures
 let family = "SDE"
 
 
-/// Exact score of a 1-D mixture's marginal at (alpha, sigma), allocation-free for simulation loops.
-let scalarScore (g: Gmm) alpha sigma =
-    let w = g.Weights |> Array.map log
-    let mu = g.Means |> Array.map (fun m -> alpha * m[0])
-    let c = g.Covs |> Array.map (fun s -> alpha * alpha * s[0, 0] + sigma * sigma)
-    let logNorm = c |> Array.map (fun v -> -0.5 * log v)
-    let k = w.Length
-    let logs = Array.zeroCreate<float> k
-    fun (x: float) ->
-        let mutable best = -infinity
-        for j in 0 .. k - 1 do
-            let r = x - mu[j]
-            logs[j] <- w[j] + logNorm[j] - 0.5 * r * r / c[j]
-            best <- max best logs[j]
-        let mutable num, den = 0.0, 0.0
-        for j in 0 .. k - 1 do
-            let e = exp (logs[j] - best)
-            num <- num - e * (x - mu[j]) / c[j]
-            den <- den + e
-        num / den
-
 // ---------------------------------------------------------------------------------------------
 // SDE-01
 
@@ -182,15 +161,14 @@ let sde03 () =
     let xs0 = Gmm.sample (rng 308) g n |> Array.map (fun v -> v[0])
     let toolkitVp = VpLinear()
     let velocity t (xs: float[]) =
-        let score = scalarScore g (vp.Alpha t) (vp.Sigma t)
+        let score = (Mixture1D.OfGmm g).Marginal(vp.Alpha t, vp.Sigma t).Score
         // The toolkit's coefficients: finite at t = 0, where the F6 form's sigma' is infinite.
         let f, g2 = toolkitVp.Drift t, toolkitVp.DiffusionSquared t
         xs |> Array.map (fun x -> f * x - 0.5 * g2 * score x)
     let xs1 = solveOde velocity 0.0 1.0 xs0 1e-10 1e-12
     let mo = moments xs1
-    let m1 = marginal g vp 1.0
-    let exactMean = Array.init g.K (fun k -> g.Weights[k] * m1.ComponentMeans[k][0]) |> Array.sum
-    let exactVar = (Array.init g.K (fun k -> g.Weights[k] * (m1.Covariances[k][0, 0] + m1.ComponentMeans[k][0] ** 2.0)) |> Array.sum) - exactMean ** 2.0
+    let m1 = (marginal g vp 1.0).Scalar
+    let exactMean, exactVar = m1.Mean, m1.Variance
     [ pointwise; gbmFlowChecks true
       Check.monteCarlo "[M] PF-ODE pushes G1 to p_1: mean" mo.Mean mo.SeMean exactMean 0.0
       Check.monteCarlo "[M] PF-ODE pushes G1 to p_1: variance" mo.Variance mo.SeVariance exactVar 0.0 ]
@@ -223,17 +201,15 @@ let coupledEulerMaruyama (drift: float -> float -> float) (noise: float -> float
 let hFamilyDrift (h: float -> float) reverse t =
     let p = VpLinear()
     let sde = LinearSde.Of p
-    let score = scalarScore Gmm.g1 (p.Alpha t) (p.Sigma t)
+    let score = (Mixture1D.OfGmm Gmm.g1).Marginal(p.Alpha t, p.Sigma t).Score
     let f, g2, h2 = sde.F.Invoke t, sde.GSquared.Invoke t, h t ** 2.0
     // GeneralizedDrift: f x - (g^2 -/+ h^2)/2 score, forward / reverse.
     let coefficient = if reverse then 0.5 * (g2 + h2) else 0.5 * (g2 - h2)
     fun x -> f * x - coefficient * score x
 
 let private g1Moments t =
-    let m = marginal Gmm.g1 Schedule.vpLinear t
-    let mean = Array.init 2 (fun k -> Gmm.g1.Weights[k] * m.ComponentMeans[k][0]) |> Array.sum
-    let second = Array.init 2 (fun k -> Gmm.g1.Weights[k] * (m.Covariances[k][0, 0] + m.ComponentMeans[k][0] ** 2.0)) |> Array.sum
-    mean, second - mean * mean, 1.0 - m.Cdf 0.0
+    let m = (marginal Gmm.g1 Schedule.vpLinear t).Scalar
+    m.Mean, m.Variance, 1.0 - m.Cdf 0.0
 
 let simulationChecks label (coarse: float[]) (fine: float[]) t =
     let mean, var, positive = g1Moments t

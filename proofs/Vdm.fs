@@ -14,45 +14,13 @@ open Research.Proofs.Fixtures
 let family = "VDM"
 
 
-/// p_t(z), E[x_0 | x_t = z] and Var[x_0 | x_t = z] of a 1-D F2 mixture at (alpha, sigma).
-[<Struct>]
-type Posterior1 = { Density: float; Mean: float; Variance: float }
-
-/// The F2 posterior of a 1-D mixture, allocation-free so that nested quadrature stays fast.
-let scalarPosterior (g: Gmm) alpha sigma =
-    let k = g.K
-    let logW = g.Weights |> Array.map log
-    let m = g.Means |> Array.map (fun v -> v[0])
-    let s = g.Covs |> Array.map (fun c -> c[0, 0])
-    let c = Array.init k (fun j -> alpha * alpha * s[j] + sigma * sigma)
-    let logs = Array.zeroCreate<float> k
-    let means = Array.zeroCreate<float> k
-    fun (z: float) ->
-        let mutable best = -infinity
-        for j in 0 .. k - 1 do
-            let r = z - alpha * m[j]
-            logs[j] <- logW[j] - 0.5 * (log2pi + log c[j] + r * r / c[j])
-            means[j] <- m[j] + alpha * s[j] * r / c[j]
-            best <- max best logs[j]
-        let mutable total, mean = 0.0, 0.0
-        for j in 0 .. k - 1 do
-            logs[j] <- exp (logs[j] - best)
-            total <- total + logs[j]
-            mean <- mean + logs[j] * means[j]
-        mean <- mean / total
-        // sum_j r_j (S~_j + (m~_j - mean)^2): no cancellation where the posterior is narrow (high SNR)
-        let mutable var = 0.0
-        for j in 0 .. k - 1 do
-            var <- var + logs[j] / total * (s[j] - alpha * alpha * s[j] * s[j] / c[j] + (means[j] - mean) ** 2.0)
-        { Density = exp best * total; Mean = mean; Variance = var }
-
 /// The fast posterior against the toolkit's DiffusedMixture at a few (t, z) of VP-linear.
 let posteriorAgreesWithToolkit (g: Gmm) =
     [ 0.05; 0.3; 0.7 ]
     |> List.collect (fun t ->
         let p = VpLinear()
         let tk = (Score.toolkit g).Diffuse(p, t)
-        let post = scalarPosterior g (p.Alpha t) (p.Sigma t)
+        let post = (Mixture1D.OfGmm g).Posterior(p.Alpha t, p.Sigma t)
         [ -1.5; 0.2; 1.1 ]
         |> List.collect (fun z ->
             let q = post z
@@ -87,7 +55,7 @@ let private epsBreakpoints = [ -8.0; -4.0; -2.0; 0.0; 2.0; 4.0; 8.0 ]
 
 /// E_eps (x - E[x_0 | alpha x + sigma eps])^2 for a fixed data point x, by GK over eps.
 let pointError (g: Gmm) x alpha sigma =
-    let post = scalarPosterior g alpha sigma
+    let post = (Mixture1D.OfGmm g).Posterior(alpha, sigma)
     integrateLine (fun e -> normalPdf 0.0 1.0 e * (x - (post (alpha * x + sigma * e)).Mean) ** 2.0) epsBreakpoints
 
 /// L_inf(x) = -1/2 int_0^1 SNR'(t) E_eps (x - x^)^2 dt on a process, with SNR' = SNR lambda' from the toolkit.
@@ -178,7 +146,7 @@ let snr04With atStart =
     // G1: e(v) = E_{x_t}[Var(x_0 | x_t)] by GK over x_t (VE form, sigma = 1/sqrt v).
     let g1E (snr: float) =
         let sigma = 1.0 / sqrt snr
-        let post = scalarPosterior Gmm.g1 1.0 sigma
+        let post = (Mixture1D.OfGmm Gmm.g1).Posterior(1.0, sigma)
         integrateLine (fun z -> let q = post z in q.Density * q.Variance) (Marginal(Gmm.g1, 1.0, sigma).Breakpoints)
     let eG1 = grid |> Array.map (fun t -> g1E (p.Snr t))
     let g1Losses = ts |> List.map (discreteLoss p eG1)

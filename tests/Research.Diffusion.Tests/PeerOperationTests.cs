@@ -79,7 +79,7 @@ public class PeerOperationTests
     }
 
     // Discrete sigma tables: sigma_tau = sqrt((1 - abar)/abar) at integer timesteps; diffusers' linear and
-    // k-diffusion's log-linear interpolation between them; sigma_to_t inverts the log-linear one and the levels.
+    // k-diffusion's log-linear interpolation between them; sigma_to_t inverts the log-linear one and the levels, TimestepLinear the linear one.
     [Fact]
     public void Discrete_sigma_table_interpolation_and_inverse()
     {
@@ -93,7 +93,10 @@ public class PeerOperationTests
         AssertClose(Math.Exp(0.75 * Math.Log(a) + 0.25 * Math.Log(b)), sigmas.SigmaLogLinear(400.25), 1e-14, "linear in log sigma");
         foreach (var tau in new[] { 0.0, 3.5, 400.25, 998.9, 999.0 })
             AssertClose(tau, sigmas.Timestep(sigmas.SigmaLogLinear(tau)), 1e-9, $"sigma_to_t inverts t_to_sigma at {tau}");
+        foreach (var tau in new[] { 0.0, 3.5, 400.25, 998.9, 999.0 })
+            AssertClose(tau, sigmas.TimestepLinear(sigmas.SigmaLinear(tau)), 1e-9, $"the linear map's inverse at {tau}");
         Assert.Equal(0.0, sigmas.Timestep(sigmas[0] / 2));
+        Assert.Equal(999.0, sigmas.TimestepLinear(sigmas[999] * 2));
         Assert.Equal(999.0, sigmas.Timestep(sigmas[999] * 2));
         Assert.Throws<ArgumentOutOfRangeException>(() => sigmas.SigmaLinear(999.5));
     }
