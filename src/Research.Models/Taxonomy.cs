@@ -1,3 +1,6 @@
+using Research.Torch;
+using static Research.Torch.torch;
+
 namespace Research.Models;
 
 /// <summary>How a generative family relates to the likelihood (S2 Table 1.1): an exact, normalised log-density; a
@@ -52,4 +55,21 @@ public static class Taxonomy
             .SelectMany(p => Own(p.PropertyType, p.Name + "."));
         return Own(type, "").Concat(nested).Distinct().OrderBy(n => n).ToArray();
     }
+
+    /// <summary>The <see cref="ComputationGraph"/> a family class states as its public static <c>TrainingGraph</c>
+    /// property; null when it has none.</summary>
+    public static ComputationGraph? TrainingGraph(Type type) =>
+        type.GetProperty("TrainingGraph", System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)?.GetValue(null) as ComputationGraph;
+
+    /// <summary>The trained networks of a model instance by member name: its registered child modules when the model is
+    /// itself a module (the VAE's encoder and decoder), otherwise its public properties holding a module (the GAN's G
+    /// and D, a flow's Flow, a U-Net). The names a <see cref="ComputationGraph"/>'s network nodes must use.</summary>
+    public static IReadOnlyDictionary<string, nn.Module> Networks(object model) =>
+        model is nn.Module m
+            ? m.named_children().ToDictionary(c => c.name, c => c.module)
+            : model.GetType().GetProperties(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance)
+                .Where(p => typeof(nn.Module).IsAssignableFrom(p.PropertyType) && p.GetIndexParameters().Length == 0)
+                .Select(p => (p.Name, Module: p.GetValue(model) as nn.Module))
+                .Where(p => p.Module is not null)
+                .ToDictionary(p => p.Name, p => p.Module!);
 }

@@ -30,6 +30,23 @@ public sealed class ImageDiffusion : IDisposable
 {
     private readonly UNet emaNetwork;
 
+    /// <summary>One training step's computation (FIG-08): <see cref="TrainStep"/> through
+    /// <see cref="DiffusionObjective.Loss"/>; the EMA copy is updated after the step, outside the graph.</summary>
+    public static ComputationGraph TrainingGraph { get; } = ComputationGraph.Of(
+        [
+            new("x0", GraphNodeKind.Data, "x<sub>0</sub> ~ data"),
+            new("t", GraphNodeKind.Random, "t ~ the objective's time law"),
+            new("eps", GraphNodeKind.Random, "ε ~ N(0, I)"),
+            new("y", GraphNodeKind.Data, "class y"),
+            new("xt", GraphNodeKind.Operation, "x<sub>t</sub> = α<sub>t</sub> x<sub>0</sub> + σ<sub>t</sub> ε"),
+            new("dropout", GraphNodeKind.Operation, "y → ∅ with probability p<br>(classifier-free guidance)"),
+            new("Network", GraphNodeKind.Network, "U-Net F<sub>θ</sub>(x<sub>t</sub>, t, y)"),
+            new("target", GraphNodeKind.Operation, "target: ε, x<sub>0</sub>, v, score or F"),
+            new("loss", GraphNodeKind.Objective, "w(t) ‖F<sub>θ</sub> − target‖²"),
+        ],
+        "x0 -> xt -> Network -> loss", "t -> xt", "eps -> xt", "y -> dropout -> Network", "t -> Network",
+        "x0 -> target -> loss", "eps -> target", "t -> target");
+
     /// <summary>
     /// A fresh U-Net initialised from <paramref name="generator"/> on <paramref name="device"/> (the CPU by default), its EMA copy, the AdamW optimizer and the
     /// checkpoint part "unet".

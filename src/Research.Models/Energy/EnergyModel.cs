@@ -19,6 +19,19 @@ public sealed class EnergyModel : IDisposable
 {
     private readonly nn.Sequential network;
 
+    /// <summary>One training step's computation (FIG-08): <see cref="DenoisingScoreMatchingLoss"/>.</summary>
+    public static ComputationGraph TrainingGraph { get; } = ComputationGraph.Of(
+        [
+            new("x", GraphNodeKind.Data, "x ~ data"),
+            new("sigma", GraphNodeKind.Random, "log σ ~ U(log σ<sub>min</sub>, log σ<sub>max</sub>)"),
+            new("eps", GraphNodeKind.Random, "ε ~ N(0, I)"),
+            new("noisy", GraphNodeKind.Operation, "x̃ = x + σ ε"),
+            new("Network", GraphNodeKind.Network, "energy E<sub>θ</sub>(x̃, log σ)"),
+            new("score", GraphNodeKind.Operation, "s<sub>θ</sub> = −∇<sub>x̃</sub> E<sub>θ</sub><br>(autograd, kept differentiable)"),
+            new("loss", GraphNodeKind.Objective, "DSM: ‖σ s<sub>θ</sub> + ε‖²"),
+        ],
+        "x -> noisy -> Network -> score -> loss", "sigma -> noisy", "eps -> noisy", "sigma -> Network", "sigma -> loss", "eps -> loss");
+
     /// <summary>
     /// An MLP (d + 1) → hidden → hidden → hidden → 1 with SiLU, trained with Adam at <paramref name="learningRate"/> on
     /// the noise levels of <paramref name="process"/>. Throws ArgumentException unless dim and hidden are positive.

@@ -202,6 +202,18 @@ public sealed record ImageRealNvpOptions(ImageShape Shape, int Scales = 2, int H
 [GenerativeFamily("normalizing flow", LikelihoodKind.ExplicitExact, "maximum likelihood (dequantized)")]
 public sealed class ImageRealNvp : IDisposable
 {
+    /// <summary>One training step's computation (FIG-08): <see cref="TrainStep"/>, bits/dim of dequantized images.</summary>
+    public static ComputationGraph TrainingGraph { get; } = ComputationGraph.Of(
+        [
+            new("x", GraphNodeKind.Data, "pixel counts k ~ data"),
+            new("u", GraphNodeKind.Random, "u ~ U[0, 1)"),
+            new("dequantize", GraphNodeKind.Operation, "x = −1 + (k + u)·2/256"),
+            new("Flow", GraphNodeKind.Network, "flow f<sub>θ</sub>: logit, checkerboard and channel<br>couplings, squeeze, factor-out"),
+            new("base", GraphNodeKind.Operation, "log N(z; 0, I)"),
+            new("bpd", GraphNodeKind.Objective, "bits/dim = −(log p(x) + D log(2/256)) / (D ln 2)"),
+        ],
+        "x -> dequantize -> Flow -> base -> bpd", "u -> dequantize", "Flow -> bpd");
+
     public ImageRealNvp(ImageRealNvpOptions options, nn.LayerOptions? layers = null)
     {
         if (options.Scales < 0 || options.Couplings < 1 || options.FinalCouplings < 1)

@@ -11,6 +11,16 @@ namespace Research.Models;
 [GenerativeFamily("normalizing flow", LikelihoodKind.ExplicitExact, "maximum likelihood")]
 public sealed class RealNvp : IDisposable
 {
+    /// <summary>One training step's computation (FIG-08): the negative log-likelihood of <see cref="NormalizingFlow.LogProb"/>.</summary>
+    public static ComputationGraph TrainingGraph { get; } = ComputationGraph.Of(
+        [
+            new("x", GraphNodeKind.Data, "x ~ data"),
+            new("Flow", GraphNodeKind.Network, "flow f<sub>θ</sub> (affine couplings):<br>z = f(x), log |det ∂f/∂x|"),
+            new("base", GraphNodeKind.Operation, "log N(z; 0, I)"),
+            new("nll", GraphNodeKind.Objective, "−log p(x) = −log N(z) − log |det ∂f/∂x|<br>(exact)"),
+        ],
+        "x -> Flow -> base -> nll", "Flow -> nll");
+
     /// <param name="dim">D of the data.</param>
     /// <param name="couplings">how many couplings; coupling i conditions on the coordinates of parity i mod 2.</param>
     /// <param name="hidden">the width of each coupling's s and t networks.</param>

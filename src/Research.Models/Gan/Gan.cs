@@ -15,6 +15,19 @@ namespace Research.Models;
 [GenerativeFamily("GAN", LikelihoodKind.Implicit, "adversarial")]
 public sealed class Gan : IDisposable
 {
+    /// <summary>One training step's computation (FIG-08): <see cref="TrainStep"/>, the discriminator's update on
+    /// detached fakes, then the generator's through D.</summary>
+    public static ComputationGraph TrainingGraph { get; } = ComputationGraph.Of(
+        [
+            new("z", GraphNodeKind.Random, "z ~ N(0, I)"),
+            new("G", GraphNodeKind.Network, "generator G<sub>θ</sub>: x̂ = G(z)"),
+            new("x", GraphNodeKind.Data, "x ~ data"),
+            new("D", GraphNodeKind.Network, "discriminator D<sub>φ</sub>:<br>logits of x and x̂"),
+            new("d_loss", GraphNodeKind.Objective, "D's loss: −log D(x) − log(1 − D(x̂))<br>(x̂ detached)"),
+            new("g_loss", GraphNodeKind.Objective, "G's loss (non-saturating):<br>−log D(G(z))"),
+        ],
+        "z -> G -> D -> d_loss", "x -> D", "D -> g_loss");
+
     /// <summary>
     /// A GAN of <paramref name="generator"/> (z [B, latent] → x) and <paramref name="discriminator"/> (x → logits [B]),
     /// each with its own Adam (learning rate, β₁). Throws ArgumentException for latent &lt; 1.

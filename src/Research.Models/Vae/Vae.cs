@@ -48,6 +48,20 @@ public sealed class Vae : nn.Module
 {
     private readonly nn.Sequential encoder, decoder;
 
+    /// <summary>One training step's computation (FIG-08): <see cref="Elbo"/>; an AE takes z = μ and has no KL term.</summary>
+    public static ComputationGraph TrainingGraph { get; } = ComputationGraph.Of(
+        [
+            new("x", GraphNodeKind.Data, "x ~ data (and y for the CVAE)"),
+            new("encoder", GraphNodeKind.Network, "encoder q<sub>φ</sub>(z | x):<br>μ, log σ²"),
+            new("eps", GraphNodeKind.Random, "ε ~ N(0, I)"),
+            new("z", GraphNodeKind.Operation, "z = μ + σ ε"),
+            new("decoder", GraphNodeKind.Network, "decoder p<sub>θ</sub>(x | z): logits"),
+            new("reconstruction", GraphNodeKind.Objective, "log p<sub>θ</sub>(x | z) (Bernoulli)"),
+            new("kl", GraphNodeKind.Objective, "KL(q<sub>φ</sub>(z | x) ‖ N(0, I)),<br>closed form"),
+            new("elbo", GraphNodeKind.Objective, "ELBO = log p<sub>θ</sub>(x | z) − KL"),
+        ],
+        "x -> encoder -> z -> decoder -> reconstruction -> elbo", "eps -> z", "x -> reconstruction", "encoder -> kl -> elbo");
+
     /// <summary>
     /// A VAE (or autoencoder) of shape <paramref name="options"/>, its layers initialised from
     /// <paramref name="layers"/>. Throws ArgumentException for a non-positive latent width, negative classes or empty or
