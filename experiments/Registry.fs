@@ -26,7 +26,8 @@ let all: Experiment list =
       Fig11RealNvp.experiment
       Fig15EnergyModel.experiment
       Fig05Summary.experiment
-      Fig06Taxonomy.experiment ]
+      Fig06Taxonomy.experiment
+      Fig08ComputationGraphs.experiment ]
 
 /// The default set: what `all` (or no name) runs.
 let defaults = all |> List.filter (fun e -> e.InDefault)

@@ -19,7 +19,9 @@ type Panel =
       XAxis: (string * obj) list
       YAxis: (string * obj) list
       /// (x0, x1, y0, y1) in paper coordinates, overriding the panel's grid cell (e.g. a wide table).
-      Domain: (float * float * float * float) option }
+      Domain: (float * float * float * float) option
+      /// plotly annotations (text boxes, arrows) placed in the panel's data coordinates.
+      Annotations: (string * obj) list list }
 
 /// A grid of panels, filled row by row, with one title and a fixed pixel size.
 type Figure =
@@ -145,7 +147,7 @@ module Trace =
 
 module Panel =
     let create (title: string) (xLabel: string) (yLabel: string) (traces: Trace list) =
-        { Traces = traces; Title = title; XLabel = xLabel; YLabel = yLabel; XAxis = []; YAxis = []; Domain = None }
+        { Traces = traces; Title = title; XLabel = xLabel; YLabel = yLabel; XAxis = []; YAxis = []; Domain = None; Annotations = [] }
     let logX p = { p with XAxis = p.XAxis @ [ "type", box "log"; "exponentformat", box "power" ] }
     let logY p = { p with YAxis = p.YAxis @ [ "type", box "log"; "exponentformat", box "power" ] }
     let xRange (lo: float) (hi: float) p = { p with XAxis = p.XAxis @ [ "range", box [| lo; hi |] ] }
@@ -154,6 +156,9 @@ module Panel =
     let yAxis (path: string) (value: obj) p = { p with YAxis = p.YAxis @ [ path, value ] }
     /// Square pixels in data units (images, 2-D scatter plots).
     let domain (x0: float) (x1: float) (y0: float) (y1: float) p = { p with Domain = Some(x0, x1, y0, y1) }
+    /// Adds one annotation given by its plotly properties ("text", "x", "y", "ax", "ay", ...), in the panel's data
+    /// coordinates (arrow tails too: axref/ayref are set to the panel's axes).
+    let annotate (props: (string * obj) list) p = { p with Annotations = p.Annotations @ [ props ] }
     let equalAspect p = p |> yAxis "scaleanchor" "x" |> yAxis "scaleratio" 1.0
 
     /// Hidden axes and a downward y axis, for image panels.
@@ -262,6 +267,9 @@ module Figure =
                 if ya.ContainsKey "scaleanchor" then ya.["scaleanchor"] <- JsonValue.Create("x" + suffix)
                 layout.["xaxis" + suffix] <- xa
                 layout.["yaxis" + suffix] <- ya
+            for a in panel.Annotations do
+                let axes = [ "xref", box ("x" + suffix); "yref", box ("y" + suffix); "axref", box ("x" + suffix); "ayref", box ("y" + suffix) ]
+                annotations.Add(Json.objectOf (axes @ a))
             if panel.Title <> "" then
                 annotations.Add(
                     Json.objectOf

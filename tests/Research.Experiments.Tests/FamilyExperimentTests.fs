@@ -63,3 +63,14 @@ let ``fig06-taxonomy: the table's columns come from the model classes, and the i
     Assert.Equal("EnergyModel", text "unnormalised_classes")
     num s "implicit_density_members" |> close "implicit_density_members" 0.0 0.0
 
+
+[<Fact>]
+let ``fig08-computation-graphs: every family class is drawn with its networks, and the autoregressive family is marked absent`` () =
+    let s = runExperiment "fig08-computation-graphs" []
+    let text (k: string) = s.[k].GetValue<string>()
+    num s "classes_drawn" |> close "classes_drawn" 6.0 0.0
+    Assert.Equal("autoregressive", text "families_without_a_class")
+    Assert.Equal("G,D", text "Gan_networks")
+    Assert.Equal("encoder,decoder", text "Vae_networks")
+    Assert.Equal("Network", text "ImageDiffusion_networks")
+    Assert.Equal("Network", text "EnergyModel_networks")

@@ -22,8 +22,8 @@ public sealed class EnergyModel : IDisposable
     /// <summary>One training step's computation (FIG-08): <see cref="DenoisingScoreMatchingLoss"/>.</summary>
     public static ComputationGraph TrainingGraph { get; } = ComputationGraph.Of(
         [
-            new("x", GraphNodeKind.Data, "x ~ data"),
             new("sigma", GraphNodeKind.Random, "log σ ~ U(log σ<sub>min</sub>, log σ<sub>max</sub>)"),
+            new("x", GraphNodeKind.Data, "x ~ data"),
             new("eps", GraphNodeKind.Random, "ε ~ N(0, I)"),
             new("noisy", GraphNodeKind.Operation, "x̃ = x + σ ε"),
             new("Network", GraphNodeKind.Network, "energy E<sub>θ</sub>(x̃, log σ)"),
