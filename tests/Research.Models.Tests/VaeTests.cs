@@ -202,4 +202,23 @@ public class VaeTests
         double after = Loss();
         return (before, after);
     }
+
+    /// <summary>The importance weights do not depend on how the k·B codes are split into decoder chunks: chunks of 7
+    /// (crossing image boundaries at k = 5) against one chunk, with class labels (a CVAE), in float64.</summary>
+    [Fact]
+    public void Importance_weights_are_the_same_for_any_chunk_size()
+    {
+        using var scope = NewDisposeScope();
+        using var model = new Vae(new VaeOptions(Latent: 2, Hidden: [8], Classes: 3, Pixels: 9), new nn.LayerOptions(float64, generator: new Generator(11)));
+        using var g = new Generator(12);
+        var images = rand([4, 9], float64, generator: g) * 2.0 - 1.0;
+        var labels = tensor(new long[] { 2, 0, 1, 2 });
+        var whole = model.LogImportanceWeights(images, 5, new Generator(13), labels);
+        var chunked = model.LogImportanceWeights(images, 5, new Generator(13), labels, chunk: 7);
+        Assert.Equal(new long[] { 4, 5 }, chunked.shape);
+        Assert.True((whole - chunked).abs().max().ToDouble() < 1e-12, $"largest difference {(whole - chunked).abs().max().ToDouble()}");
+        // The labels matter (so the chunked rows really carry each image's own label).
+        var relabelled = model.LogImportanceWeights(images, 5, new Generator(13), tensor(new long[] { 0, 1, 2, 0 }), chunk: 7);
+        Assert.True((whole - relabelled).abs().max().ToDouble() > 1e-3);
+    }
 }

@@ -241,13 +241,18 @@ public sealed class Vae : nn.Module
         var logPrior = (z.square() * -0.5 - halfLog2Pi).sum(2);
         var logQ = (eps.square() * -0.5 - halfLog2Pi - logVar.unsqueeze(1) * 0.5).sum(2);
         var flatZ = z.reshape(b * k, l);
-        var flatX = x.unsqueeze(1).expand(b, k, Options.Pixels).reshape(b * k, Options.Pixels);
-        var flatLabels = labels?.unsqueeze(1).expand(b, k).reshape(b * k);
         var logLik = new List<Tensor>();
         for (long i = 0; i < b * k; i += chunk)
         {
+            // Each chunk's decoder activations are freed before the next: only its [n] log-likelihoods are kept
+            // (b·k images at once held 19 GB for k = 1000 on 256 images with the conv decoder).
+            using var chunkScope = NewDisposeScope();
             long n = Math.Min(chunk, b * k - i);
-            logLik.Add(DecoderLogLikelihood(Decode(flatZ.narrow(0, i, n), flatLabels?.narrow(0, i, n)), flatX.narrow(0, i, n)));
+            var imageOf = new long[n];
+            for (long j = 0; j < n; j++) imageOf[j] = (i + j) / k;
+            var rows = tensor(imageOf).to(x.device);
+            var logits = Decode(flatZ.narrow(0, i, n), labels?.index_select(0, rows));
+            logLik.Add(DecoderLogLikelihood(logits, x.index_select(0, rows)).MoveToOuterScope());
         }
         return (cat(logLik.ToArray(), 0).reshape(b, k) + logPrior - logQ).MoveToOuterScope();
     }
