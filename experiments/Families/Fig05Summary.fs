@@ -103,7 +103,7 @@ let private trainVae (ctx: Context) (train: ImageDataset) (latent: int) (width: 
     let g = new Generator(seed)
     let model = new Vae(vaeOptions latent width, torch.nn.LayerOptions(generator = g))
     use batches = new BatchStream(train, batch, seed)
-    let key = sprintf "convvae-z%d-w%d-s%d-b%d-seed%d" latent width steps batch seed
+    let key = sprintf "convvae-deq-z%d-w%d-s%d-b%d-seed%d" latent width steps batch seed
     let dir, diverged = trainCached ctx key (fun dir -> model.Trainer(batches, TrainerOptions(int64 steps, seed, dir, Progress = not ctx.Options.Quiet), g))
     model, dir, diverged
 
