@@ -56,7 +56,7 @@ public sealed class Vae : nn.Module
             new("eps", GraphNodeKind.Random, "ε ~ N(0, I)"),
             new("z", GraphNodeKind.Operation, "z = μ + σ ε"),
             new("decoder", GraphNodeKind.Network, "decoder p<sub>θ</sub>(x | z): logits"),
-            new("reconstruction", GraphNodeKind.Objective, "log p<sub>θ</sub>(x | z) (Bernoulli)"),
+            new("reconstruction", GraphNodeKind.Objective, "log p<sub>θ</sub>(x | z): Bernoulli, or continuous<br>Bernoulli on dequantized x"),
             new("kl", GraphNodeKind.Objective, "KL(q<sub>φ</sub>(z | x) ‖ N(0, I)),<br>closed form"),
             new("elbo", GraphNodeKind.Objective, "ELBO = log p<sub>θ</sub>(x | z) − KL"),
         ],
